@@ -1,0 +1,172 @@
+"""`duyet plan …`: import a plan document, lint it, show an imported plan."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from definitions.findings import Finding, Severity
+from definitions.importer import import_file
+from definitions.lint import all_findings, has_errors
+from definitions.loader import DefinitionError, load_plan, load_units, save_plan
+from definitions.plan import Plan
+from definitions.sources import NotAPlan
+from duyet.messages import CLI_PLAN as M
+from duyet.settings import get_settings
+
+plan_app = typer.Typer(help="Nhập, kiểm tra và xem kế hoạch.", no_args_is_help=True)
+
+PathArg = Annotated[Path, typer.Argument(help="Kế hoạch: tệp .txt trích từ Word hoặc .docx")]
+UnitsOpt = Annotated[
+    Path | None, typer.Option("--units", help="Danh mục đơn vị (mặc định definitions/units.yaml)")
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True).print(f"[bold red]{M['error']}[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _import(path: Path, units: Path | None, plan_id: str | None = None) -> Plan:
+    settings = get_settings()
+    try:
+        directory = load_units(units or settings.units_path)
+        return import_file(path, directory, plan_id=plan_id)
+    except (NotAPlan, DefinitionError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The `--json` shape: the plan header, its lines and plan-level warnings."""
+    return {
+        "plan": {
+            "title": plan.title,
+            "issuer": plan.issuer,
+            "year": plan.year,
+            "number": plan.number,
+        },
+        "lines": [
+            {
+                "code": line.code,
+                "section": line.section,
+                "title": line.title,
+                "lead_text": line.lead_text,
+                "partners_text": line.partners_text,
+                "product_text": line.product_text,
+                "lead": line.lead,
+                "partners": line.partners,
+                "products": line.products,
+                "timeline": {
+                    "text": line.timeline.text,
+                    "due": line.timeline.due.isoformat() if line.timeline.due else None,
+                    "milestones": [d.isoformat() for d in line.timeline.milestones],
+                    "recurrence": line.timeline.recurrence,
+                },
+                "warnings": [str(w) for w in line.warnings],
+            }
+            for line in plan.lines
+        ],
+        "warnings": [str(w) for w in plan.warnings],
+    }
+
+
+def _summary(plan: Plan, console: Console) -> None:
+    table = Table(title=plan.title, title_justify="left", show_lines=False)
+    for header in M["columns"]:
+        table.add_column(header, overflow="fold")
+    for line in plan.lines:
+        timeline = line.timeline
+        table.add_row(
+            line.code,
+            line.title if len(line.title) <= 60 else line.title[:59] + "…",
+            ", ".join(line.lead) or "—",
+            str(len(line.partners)),
+            timeline.due.strftime("%d/%m/%Y") if timeline.due else "—",
+            M["recurrence"].get(timeline.recurrence or "", ""),
+            f"[yellow]{len(line.warnings)}[/]" if line.warnings else "",
+        )
+    console.print(table)
+    findings = all_findings(plan)
+    console.print(
+        M["summary"].format(
+            lines=len(plan.lines), issuer=plan.issuer, year=plan.year, warnings=len(findings)
+        )
+    )
+
+
+@plan_app.command("import")
+def import_command(
+    path: PathArg,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Tệp YAML ghi ra")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In JSON ra stdout, không ghi tệp")] = False,
+    plan_id: Annotated[str | None, typer.Option("--id", help="Mã kế hoạch")] = None,
+    units: UnitsOpt = None,
+) -> None:
+    """Nhập kế hoạch: ghi định nghĩa YAML và in bảng tóm tắt."""
+    plan = _import(path, units, plan_id)
+    if as_json:
+        sys.stdout.write(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n")
+        return
+    target = output or get_settings().plans_dir / f"{plan.id}.yaml"
+    save_plan(plan, target)
+    console = Console()
+    _summary(plan, console)
+    console.print(M["written"].format(path=target))
+
+
+def _print_findings(findings: list[Finding], console: Console) -> None:
+    table = Table(show_lines=False)
+    for header in M["lint_columns"]:
+        table.add_column(header, overflow="fold")
+    for finding in findings:
+        level = M["error_level"] if finding.severity == Severity.ERROR else M["warning_level"]
+        colour = "red" if finding.severity == Severity.ERROR else "yellow"
+        table.add_row(
+            str(finding.line or ""),
+            finding.subject or "",
+            f"[{colour}]{level}[/]",
+            finding.code,
+            finding.message,
+        )
+    console.print(table)
+
+
+@plan_app.command("lint")
+def lint_command(path: PathArg, units: UnitsOpt = None) -> None:
+    """Kiểm tra kế hoạch: in mọi cảnh báo kèm số dòng; mã thoát 1 khi có lỗi."""
+    plan = _import(path, units)
+    findings = all_findings(plan)
+    console = Console()
+    if findings:
+        _print_findings(findings, console)
+    errors = sum(f.severity == Severity.ERROR for f in findings)
+    console.print(
+        M["lint_summary"].format(
+            lines=len(plan.lines), warnings=len(findings) - errors, errors=errors
+        )
+    )
+    if has_errors(findings):
+        raise typer.Exit(1)
+
+
+@plan_app.command("show")
+def show_command(
+    plan: Annotated[str, typer.Argument(help="Mã kế hoạch hoặc đường dẫn tệp YAML")],
+) -> None:
+    """Xem một kế hoạch đã nhập."""
+    path = Path(plan)
+    if not path.suffix:
+        path = get_settings().plans_dir / f"{plan}.yaml"
+    try:
+        loaded = load_plan(path)
+    except DefinitionError as exc:
+        raise _fail(str(exc)) from exc
+    _summary(loaded, Console())

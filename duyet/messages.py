@@ -1,0 +1,203 @@
+"""Every user-visible sentence of duyet outside the Jinja2 templates, in Vietnamese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Findings of the plan importer and linter, by code. Parameters are filled with str.format.
+FINDINGS: dict[str, str] = {
+    # time words
+    "no-time": "Không ghi thời gian thực hiện",
+    "no-date": "Thời gian «{text}» không xác định được hạn chót",
+    "year-mismatch": "Năm {year} trong «{text}» khác năm của kế hoạch ({plan_year})",
+    "unparsed-time": "Không hiểu được thời gian «{text}»",
+    "ignored-time-words": "Đã bỏ qua «{words}» khi đọc thời gian «{text}»",
+}
+
+FINDINGS.update(
+    {
+        # units
+        "unresolved-unit": "Không tìm thấy đơn vị «{name}» ({field}) trong danh mục đơn vị",
+        "not-a-unit": "«{name}» ({field}) không phải là đơn vị trong cơ quan; không gửi thư được",
+        "duplicate-unit": "Đơn vị «{name}» được ghi hai lần ({field})",
+        "several-leads": "Có {count} đơn vị chủ trì: {names}",
+        "no-lead": "Không ghi đơn vị chủ trì",
+    }
+)
+
+# Why an input is not a plan (exit code 2).
+NOT_A_PLAN: dict[str, str] = {
+    "missing": "Không tìm thấy tệp {path}.",
+    "empty": "Tệp {path} rỗng: cần một kế hoạch (.txt trích từ Word hoặc .docx).",
+    "binary": (
+        "Tệp {path} không phải văn bản: cần tệp .txt (UTF-8) trích từ Word "
+        "hoặc tệp .docx có bảng nội dung kế hoạch."
+    ),
+    "encoding": (
+        "Tệp {path} không phải văn bản UTF-8 (byte lỗi ở vị trí {offset}): "
+        "hãy lưu lại dưới dạng UTF-8 hoặc dùng tệp .docx."
+    ),
+    "docx": "Không đọc được tệp Word {path}: tệp .docx bị hỏng hoặc không phải .docx.",
+    "no-table": (
+        "Tệp {path} không có bảng nội dung kế hoạch: cần một bảng có các cột "
+        "Stt, Nội dung, Đơn vị chủ trì, Đơn vị phối hợp, Sản phẩm, Thời gian."
+    ),
+    "no-columns": (
+        "Bảng ở dòng {line} của {path} thiếu cột {missing}: cần các cột Stt, Nội dung "
+        "và ít nhất Đơn vị chủ trì hoặc Thời gian."
+    ),
+    "no-lines": "Bảng ở dòng {line} của {path} không có dòng nhiệm vụ nào (mã như 1.1, 1.4.a).",
+}
+
+COLUMN_NAMES: dict[str, str] = {
+    "code": "Stt",
+    "title": "Nội dung",
+    "lead": "Đơn vị chủ trì",
+    "partners": "Đơn vị phối hợp",
+    "product": "Sản phẩm",
+    "time": "Thời gian",
+}
+
+FINDINGS.update(
+    {
+        # header
+        "number-unassigned": "Chưa có số văn bản (văn thư cấp số khi ban hành)",
+        "date-incomplete": "Ngày ban hành chưa đầy đủ (năm {year})",
+        "no-issuer": "Không xác định được cơ quan ban hành; dùng «{issuer}» theo danh mục đơn vị",
+        "no-year": "Không xác định được năm của kế hoạch; dùng năm {year}",
+    }
+)
+
+FIELD_NAMES: dict[str, str] = {
+    "title": "nội dung",
+    "lead": "đơn vị chủ trì",
+    "partners": "đơn vị phối hợp",
+    "product": "sản phẩm",
+    "time": "thời gian",
+}
+
+FINDINGS.update(
+    {
+        # structure
+        "orphan-letter": "Mục «{code}» đánh chữ nhưng không thuộc nhóm nhiệm vụ nào",
+        "bad-code": "Không hiểu số thứ tự «{code}»",
+        "no-title": "Mục {code} không có nội dung",
+        "section-mismatch": "Mục {code} không thuộc phần đang xét",
+        "missing-code": "Thiếu mục {code} (giữa {before} và {after})",
+        "duplicate-code": "Mục {code} bị trùng (đã có ở dòng {first})",
+        "out-of-order": "Mục {code} đứng sau {before}: sai thứ tự",
+        "typo": "Có thể viết sai «{found}» trong {field}: nên là «{expected}»",
+    }
+)
+
+# Review-cycle stages and reviewers' verdicts, by their stored value.
+STAGES: dict[str, str] = {
+    "draft": "dự thảo",
+    "review": "lấy ý kiến",
+    "approval": "phê duyệt",
+    "publication": "ban hành",
+    "closed": "kết thúc",
+}
+VERDICTS: dict[str, str] = {
+    "approve": "đồng ý",
+    "changes": "đồng ý, có góp ý",
+    "reject": "không đồng ý",
+}
+
+# Refusals of the records store, by error code (records.errors, definitions.stage_rules).
+RECORD_ERRORS: dict[str, str] = {
+    "illegal-transition": "Không được chuyển từ giai đoạn «{current}» sang «{target}»",
+    "already-decided": "Đơn vị {unit} đã cho ý kiến ở giai đoạn «{stage}», vòng {round}",
+    "token-unknown": "Đường dẫn không hợp lệ",
+    "token-expired": "Đường dẫn đã hết hạn",
+    "token-used": "Đường dẫn đã được sử dụng",
+    "token-revoked": "Đường dẫn đã bị thu hồi",
+    "document-too-large": "Tệp {size} byte vượt giới hạn {limit} byte",
+    "media-type-refused": "Không nhận loại tệp {media_type}",
+    "version-exists": "Vòng {round} đã có một phiên bản tài liệu khác",
+    "no-document": "Chu trình chưa có phiên bản tài liệu nào",
+    "cycle-unknown": "Không tìm thấy chu trình {cycle_id}",
+    "cycle-moved": "Chu trình đang ở giai đoạn «{stage}», vòng {round}: thao tác này không còn hiệu lực",
+    "cycle-closed": "Chu trình đã kết thúc",
+    "line-unknown": "Không tìm thấy dòng {code} trong kế hoạch {plan_key}",
+    "mail-unknown": "Không tìm thấy thư {mail_id} trong hàng đợi",
+}
+
+# `duyet db …`
+DB_MESSAGES: dict[str, str] = {
+    "help": "Cơ sở dữ liệu hồ sơ: nâng cấp, hạ cấp và xem phiên bản lược đồ.",
+    "upgrade.help": "Nâng lược đồ lên phiên bản mới nhất (hoặc lên REVISION).",
+    "downgrade.help": "Hạ lược đồ xuống một bước (hoặc về REVISION).",
+    "current.help": "In phiên bản lược đồ hiện tại.",
+    "revision.help": "Phiên bản đích của Alembic",
+    "upgraded": "Đã nâng cấp {url} lên phiên bản {revision}.",
+    "downgraded": "Đã hạ cấp {url} về phiên bản {revision}.",
+    "current": "Phiên bản lược đồ của {url}: {revision}",
+    "empty": "chưa có lược đồ (hãy chạy «duyet db upgrade»)",
+}
+
+# `duyet audit …`
+AUDIT_MESSAGES: dict[str, str] = {
+    "help": "Nhật ký kiểm toán: kiểm tra chuỗi băm, xuất và xem lịch sử.",
+    "verify.help": "Kiểm tra toàn bộ chuỗi nhật ký; mã thoát 1 nếu chuỗi bị phá vỡ.",
+    "expect-head.help": "Mã băm đầu chuỗi đã ghi lại trước đây (phát hiện phần cuối bị cắt)",
+    "export.help": "Xuất nhật ký cho kiểm toán viên (csv, json hoặc xlsx).",
+    "show.help": "Xem lịch sử của một dòng kế hoạch theo thời gian.",
+    "line.help": "Chỉ lấy các sự kiện của dòng kế hoạch CODE",
+    "plan.help": "Chỉ lấy các sự kiện của kế hoạch PLAN",
+    "format.help": "Định dạng: csv, json hoặc xlsx",
+    "output.help": "Tệp kết quả (mặc định: in ra màn hình; xlsx bắt buộc có tệp)",
+    "intact": "{count} bản ghi, chuỗi toàn vẹn.",
+    "head": "Mã băm đầu chuỗi: {hash}",
+    "broken": "Chuỗi bị phá vỡ tại seq {seq}: {reason}.",
+    "xlsx-needs-output": "Định dạng xlsx cần tùy chọn -o TỆP.",
+    "exported": "Đã xuất {count} bản ghi ra {path}.",
+    "no-history": "Không có sự kiện nào cho dòng {code}.",
+    "timeline": "Lịch sử dòng {code}",
+    "sheet": "Nhật ký",
+}
+
+# Why `duyet audit verify` found the chain broken, by reason code (records.audit).
+AUDIT_BREAKS: dict[str, str] = {
+    "missing": "thiếu bản ghi (đã bị xóa)",
+    "prev-hash": "prev_hash không khớp mã băm của bản ghi trước (bản ghi trước bị sửa hoặc bị đảo thứ tự)",
+    "hash": "mã băm không khớp nội dung bản ghi (nội dung hoặc mã băm đã bị sửa)",
+    "payload": "payload không phải JSON chuẩn tắc (đã bị sửa)",
+    "truncated": "không thấy mã băm đầu chuỗi đã ghi lại; chuỗi dừng ở seq {last} (phần cuối bị cắt)",
+}
+
+# Audit actions as shown in `duyet audit show`.
+AUDIT_ACTIONS: dict[str, str] = {
+    "plan.imported": "Nhập kế hoạch",
+    "lines.deployed": "Triển khai các dòng",
+    "cycle.opened": "Mở chu trình",
+    "cycle.flow_attached": "Gắn lượt chạy Prefect",
+    "version.submitted": "Nộp phiên bản tài liệu",
+    "link.issued": "Cấp đường dẫn",
+    "link.opened": "Mở đường dẫn",
+    "link.revoked": "Thu hồi đường dẫn",
+    "decision.recorded": "Ghi nhận ý kiến",
+    "stage.advanced": "Chuyển giai đoạn",
+    "mail.queued": "Xếp thư vào hàng đợi",
+    "mail.sent": "Đã gửi thư",
+    "mail.failed": "Gửi thư không thành công",
+    "document.published": "Ban hành tài liệu",
+    "cycle.cancelled": "Hủy chu trình",
+}
+
+CLI_PLAN: dict[str, Any] = {
+    "error": "Lỗi:",
+    "columns": ["Mã", "Nội dung", "Chủ trì", "Số đơn vị phối hợp", "Hạn", "Lặp lại", "Cảnh báo"],
+    "lint_columns": ["Dòng", "Mục", "Mức", "Mã", "Nội dung"],
+    "error_level": "lỗi",
+    "warning_level": "cảnh báo",
+    "recurrence": {
+        "monthly": "hàng tháng",
+        "quarterly": "hàng quý",
+        "semiannual": "6 tháng",
+        "annual": "hàng năm",
+    },
+    "summary": "{lines} dòng nhiệm vụ — {issuer}, năm {year} — {warnings} cảnh báo.",
+    "written": "Đã ghi định nghĩa kế hoạch vào {path}",
+    "lint_summary": "{lines} dòng nhiệm vụ: {warnings} cảnh báo, {errors} lỗi.",
+}
