@@ -112,7 +112,9 @@ def _read_closing(header: Header, after: list[Paragraph], year: int) -> None:
             continue
         if in_recipients:
             tail.append(paragraph)
-    positions = [p.text for p in tail if fold(p.text).startswith(_SIGNER_POSITIONS) and p.text.isupper()]
+    positions = [
+        p.text for p in tail if fold(p.text).startswith(_SIGNER_POSITIONS) and p.text.isupper()
+    ]
     names = [p.text for p in tail if not p.text.isupper()]
     if positions and names:
         header.signer = Signer(position=" / ".join(positions), name=names[-1])

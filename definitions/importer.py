@@ -1,4 +1,4 @@
-"""Turn a plan document into a validated `Plan`: rows to coded lines, units to ids, time to dates."""
+"""Turn a plan document into a `Plan`: rows to coded lines, units to ids, time to dates."""
 
 from __future__ import annotations
 
@@ -78,9 +78,7 @@ class _Builder:
         lead_text = record.text(Column.LEAD)
         partners_text = record.text(Column.PARTNERS)
         lead = self.resolver.resolve(lead_text, field=FIELD_NAMES["lead"], line=line_no)
-        partners = self.resolver.resolve(
-            partners_text, field=FIELD_NAMES["partners"], line=line_no
-        )
+        partners = self.resolver.resolve(partners_text, field=FIELD_NAMES["partners"], line=line_no)
         warnings += lead.findings + partners.findings
         if not lead_text:
             warnings.append(Finding(code="no-lead", line=line_no))
@@ -162,6 +160,12 @@ def import_plan(
         year = _first_year_in_lines(plan_table.records)
         findings.append(Finding(code="no-year", params={"year": year}))
     issuer = header.issuer
+    organisation = directory.organisation
+    if issuer is not None and fold(issuer) in {
+        fold(organisation.name),
+        fold(organisation.short_name),
+    }:
+        issuer = organisation.name  # the capitalised header line names the same body
     if issuer is None:
         issuer = directory.organisation.name
         findings.append(Finding(code="no-issuer", params={"issuer": issuer}))

@@ -1,4 +1,4 @@
-"""Checks that find a plan's slips — gaps in numbering, duplicates, likely typos — without fixing them."""
+"""Checks that find a plan's slips — numbering gaps, duplicates, typos — without fixing them."""
 
 from __future__ import annotations
 

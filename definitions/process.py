@@ -43,7 +43,9 @@ class UnitActors(Strict):
     units: list[str] = Field(min_length=1)
 
 
-Actors = Annotated[LeadActors | PartnerActors | RoleActors | UnitActors, Field(discriminator="kind")]
+Actors = Annotated[
+    LeadActors | PartnerActors | RoleActors | UnitActors, Field(discriminator="kind")
+]
 
 
 class AllPolicy(Strict):
@@ -115,7 +117,7 @@ class ProcessDefinition(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> ProcessDefinition:
-        kinds = [stage.kind for stage in self.stages]
+        kinds = [StageKind(stage.kind) for stage in self.stages]
         if kinds[0] != StageKind.DRAFT or kinds.count(StageKind.DRAFT) != 1:
             raise ValueError("a process starts with exactly one draft stage")
         if kinds[-1] != StageKind.PUBLICATION or kinds.count(StageKind.PUBLICATION) != 1:

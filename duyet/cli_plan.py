@@ -103,10 +103,10 @@ def _summary(plan: Plan, console: Console) -> None:
 @plan_app.command("import")
 def import_command(
     path: PathArg,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Tệp YAML ghi ra")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="In JSON ra stdout, không ghi tệp")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Tệp YAML ghi ra")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="In JSON ra stdout, không ghi tệp")
+    ] = False,
     plan_id: Annotated[str | None, typer.Option("--id", help="Mã kế hoạch")] = None,
     units: UnitsOpt = None,
 ) -> None:

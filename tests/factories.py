@@ -8,7 +8,9 @@ from pathlib import Path
 import docx
 from docx.table import Table as DocxTable
 
-SEED = Path(__file__).resolve().parents[1] / "definitions" / "seed" / "ke-hoach-cchc-2023-svhttdl.txt"
+SEED = (
+    Path(__file__).resolve().parents[1] / "definitions" / "seed" / "ke-hoach-cchc-2023-svhttdl.txt"
+)
 DATA = Path(__file__).resolve().parent / "data"
 
 

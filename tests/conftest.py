@@ -1,0 +1,29 @@
+"""Fixtures shared by every tier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from definitions.loader import load_units
+from definitions.units import UnitDirectory
+from duyet.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def directory() -> UnitDirectory:
+    return load_units(PROJECT_ROOT / "definitions" / "units.yaml")
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every DUYET_* path at a temporary folder."""
+    monkeypatch.setenv("DUYET_VAR_DIR", str(tmp_path / "var"))
+    definitions = tmp_path / "definitions"
+    (definitions / "plans").mkdir(parents=True)
+    (definitions / "units.yaml").write_text(
+        (PROJECT_ROOT / "definitions" / "units.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    monkeypatch.setenv("DUYET_DEFINITIONS_DIR", str(definitions))
+    return tmp_path

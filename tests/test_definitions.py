@@ -1,0 +1,91 @@
+"""Every shipped definition file loads and validates; bad definitions name file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from definitions.loader import (
+    DefinitionError,
+    load_model,
+    load_plan,
+    load_process,
+    load_processes,
+    load_units,
+)
+from definitions.process import ProcessDefinition, StageKind
+from definitions.units import UnitDirectory
+from duyet.settings import PROJECT_ROOT
+
+DEFINITIONS = PROJECT_ROOT / "definitions"
+
+
+def test_unit_directory_loads_and_every_email_is_reserved(directory: UnitDirectory) -> None:
+    emails = [u.email for u in directory.units]
+    emails += [u.head.email for u in directory.units if u.head]
+    assert all(e.endswith(".example") for e in emails)
+    assert directory.unit(directory.roles.director_board).kind == "board"
+
+
+@pytest.mark.parametrize("path", sorted((DEFINITIONS / "processes").glob("*.yaml")), ids=str)
+def test_every_process_definition_loads(path: Path) -> None:
+    process = load_process(path)
+    assert process.stages[0].kind == StageKind.DRAFT
+
+
+def test_default_process_has_the_four_stages() -> None:
+    process = load_processes(DEFINITIONS / "processes")["default"]
+    assert [s.kind for s in process.stages] == ["draft", "review", "approval", "publication"]
+
+
+@pytest.mark.parametrize("path", sorted((DEFINITIONS / "plans").glob("*.yaml")), ids=str)
+def test_every_shipped_plan_loads(path: Path) -> None:
+    assert load_plan(path).lines
+
+
+def test_every_yaml_file_in_definitions_is_covered() -> None:
+    shipped = {p.relative_to(DEFINITIONS) for p in DEFINITIONS.rglob("*.yaml")}
+    covered = {Path("units.yaml")}
+    covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "processes").glob("*.yaml")}
+    covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "plans").glob("*.yaml")}
+    assert shipped == covered
+
+
+def test_unknown_field_is_refused_with_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "id: p\nname: P\nstages:\n  - {id: draft, kind: draft, name: D, deadline_days: 1,"
+        " colour: red}\n  - {id: pub, kind: publication, name: P, deadline_days: 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DefinitionError, match=r"p\.yaml: stages\.0\.draft\.colour"):
+        load_process(bad)
+
+
+def test_a_process_must_start_with_draft_and_end_with_publication(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "id: p\nname: P\nstages:\n  - {id: review, kind: review, name: R, deadline_days: 1}\n"
+        "  - {id: pub, kind: publication, name: P, deadline_days: 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DefinitionError, match="draft"):
+        load_model(bad, ProcessDefinition)
+
+
+def test_a_directory_with_an_unknown_group_member_is_refused(tmp_path: Path) -> None:
+    text = (DEFINITIONS / "units.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "units.yaml"
+    bad.write_text(text.replace("members: [trung-tam-van-hoa,", "members: [nobody,"), "utf-8")
+    with pytest.raises(DefinitionError, match="unknown members: nobody"):
+        load_units(bad)
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError, match="not found"):
+        load_units(tmp_path / "none.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [b", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="not valid YAML"):
+        load_units(broken)
