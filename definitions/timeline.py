@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,9 +57,15 @@ def recurrence_deadlines(recurrence: Recurrence, year: int) -> list[date]:
     return [period_end(year, month) for month in range(step, 13, step)]
 
 
+_Kind = Literal[
+    "period", "num", "rec", "ongoing", "year", "from", "to", "join", "periodic", "nodate", "noise",
+    "unknown",
+]  # fmt: skip
+
+
 @dataclass
 class _Tok:
-    kind: str  # period, num, rec, ongoing, year, from, to, join, periodic, nodate, noise, unknown
+    kind: _Kind
     text: str
     year: int | None = None
     months: tuple[int, int] = (0, 0)  # first and last month of a period
@@ -88,8 +95,8 @@ def _year(m: re.Match[str]) -> int | None:
     return int(written) if written else None
 
 
-def _word(kind: str, rec: Recurrence | None = None) -> _Maker:
-    return lambda m: _Tok(kind, m[0], _year(m), rec=rec)
+def _word(kind: _Kind, rec: Recurrence | None = None, months: tuple[int, int] = (0, 0)) -> _Maker:
+    return lambda m: _Tok(kind, m[0], _year(m), months, rec=rec)
 
 
 def _quarter(m: re.Match[str]) -> _Tok:
@@ -98,7 +105,7 @@ def _quarter(m: re.Match[str]) -> _Tok:
     return _Tok("period", m[0], _year(m), (3 * q1 - 2, 3 * q2), ranged=last is not None)
 
 
-def _month(kind: str) -> _Maker:
+def _month(kind: _Kind) -> _Maker:
     def make(m: re.Match[str]) -> _Tok:
         last = _group(m, "b")
         months = (int(m["a"]), int(last or m["a"]))
@@ -138,22 +145,22 @@ def _cadence(m: re.Match[str]) -> _Tok:
 _N = r"\d{1,2}"
 _Q = r"(?:iv|i{1,3}|[1-4])"
 _QUY = r"q(?:u[ýí]|úy)"
-_Y = r"(?:[/-]| năm )(?P<y>\d{4})"
+_Y = r"(?:[/.-]| năm )(?P<y>\d{4})"
 _YEAR_AFTER = r"(?: (?:năm )?(?P<y>\d{4}))?"
 # First match wins at each position, so longer phrases come before their parts.
 _TABLE: list[tuple[str, _Maker]] = [
     (rf"(?P<n>{_N}) tháng ?(?:/|một |1 )lần", _per(_EVERY_N_MONTHS)),
     (rf"(?P<n>{_N}) (?:đợt|lần) ?(?:/|trong |mỗi |một |1 )?năm{_YEAR_AFTER}", _per(_TIMES_A_YEAR)),
     (rf"(?:h[àằ]ng|mỗi|các) (?P<c>tháng|{_QUY}|năm){_YEAR_AFTER}", _cadence),
-    (r"(?:(?:cả|trong) )?năm (?P<y>\d{4})", _word("ongoing")),
+    (r"(?:(?:cả|trong) )?năm (?P<y>\d{4})", _word("ongoing", months=(1, 12))),
     (r"(?:cả|trong) năm|thường xuyên|h[àằ]ng (?:ngày|tuần)|liên tục", _word("ongoing")),
-    (r"ngày (?P<d>\d{1,2}) tháng (?P<m>\d{1,2})(?: năm (?P<y>\d{4}))?", _day),
+    (rf"ngày (?P<d>{_N}) tháng (?P<m>{_N})(?:{_Y})?", _day),
     (rf"{_QUY} ?(?P<a>{_Q})(?:-(?:{_QUY} ?)?(?P<b>{_Q})(?!\w))?(?:{_Y})?", _quarter),
     (rf"tháng ?(?P<a>{_N})(?:-(?:tháng ?)?(?P<b>{_N})(?!\w))?(?:{_Y})?", _month("period")),
     (rf"(?P<n>{_N}) tháng(?: (?P<w>đầu|cuối) năm)?{_YEAR_AFTER}", _months_span),
     (rf"(?:hết|cuối) năm{_YEAR_AFTER}", lambda m: _Tok("period", m[0], _year(m), (1, 12))),
-    (r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})(?:[/.-](?P<y>\d{4}))?", _day),
-    (r"(?P<a>\d{1,2})[/-](?P<y>\d{4})", _month("period")),
+    (rf"(?P<d>{_N})[/.-](?P<m>{_N})(?:{_Y})?", _day),
+    (rf"(?P<a>{_N}){_Y}", _month("period")),  # "6/2024"
     (rf"{_QUY}(?! ?[ivx\d]+(?!\w))", _word("rec", Recurrence.QUARTERLY)),  # not "Quý V"
     (r"năm", _word("rec", Recurrence.ANNUAL)),
     (rf"(?P<a>iv|i{{1,3}})(?:{_Y})?", _quarter),  # "Quý I, II và IV": the quarters of a list
@@ -240,6 +247,8 @@ class _Reading:
 
     def read(self, tok: _Tok, year: int) -> None:
         kind = tok.kind
+        if kind == "ongoing" and self.after_from and tok.months[0]:
+            kind = "period"  # "Từ năm 2022": a start, not a year of work
         if kind == "num":
             kind = "period" if self.last_unit == "month" else "unknown"
         if kind == "period":

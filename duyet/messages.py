@@ -201,3 +201,34 @@ CLI_PLAN: dict[str, Any] = {
     "written": "Đã ghi định nghĩa kế hoạch vào {path}",
     "lint_summary": "{lines} dòng nhiệm vụ: {warnings} cảnh báo, {errors} lỗi.",
 }
+
+# `duyet audit show`: column headings and one summary per action (filled from the event payload).
+TIMELINE_COLUMNS: dict[str, str] = {
+    "at": "Thời gian",
+    "action": "Sự kiện",
+    "actor": "Người thực hiện",
+    "detail": "Chi tiết",
+}
+AUDIT_SUMMARIES: dict[str, str] = {
+    "plan.imported": "Kế hoạch {plan_key}, phiên bản {version}",
+    "lines.deployed": "Kế hoạch {plan_key}, phiên bản {version}",
+    "cycle.opened": "Chu trình {cycle_id}, hạn {due}",
+    "cycle.flow_attached": "Lượt chạy {flow_run_id}",
+    "version.submitted": "Vòng {round}: {filename} ({size} byte, sha256 {sha256})",
+    "link.issued": "Vòng {round}, {stage}: gửi {recipient_unit} <{recipient_email}>",
+    "link.opened": "Vòng {round}, {stage}: {state}, từ {client_ip}",
+    "link.revoked": "Vòng {round}, {stage}: {recipient_unit} — {reason}",
+    "decision.recorded": "Vòng {round}, {stage}: {reviewer_unit} {verdict} — {comment}",
+    "stage.advanced": "{from_stage} → {to_stage}, vòng {round}",
+    "mail.queued": "{kind} → {to}",
+    "mail.sent": "Thư {mail_id}, lần thử {attempts}",
+    "mail.failed": "Thư {mail_id}, lần thử {attempts}: {error}",
+    "document.published": "{filename} (sha256 {sha256})",
+    "cycle.cancelled": "Từ giai đoạn {from_stage}: {reason}",
+}
+LINK_STATES: dict[str, str] = {
+    "valid": "còn hiệu lực",
+    "used": "đã dùng",
+    "revoked": "đã thu hồi",
+    "expired": "hết hạn",
+}
