@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import typer
+import sys
 
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from duyet.cli_audit import audit_app
+from duyet.cli_db import db_app
+from duyet.cli_demo import demo
 from duyet.cli_plan import plan_app
+from duyet.messages import CLI
+from duyet.settings import get_settings
+from records.engine import display_url
+from records.errors import RecordError
 
 app = typer.Typer(
     name="duyet",
@@ -13,3 +24,22 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(plan_app, name="plan")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Entry point: known failures end with a plain Vietnamese message, never a traceback."""
+    try:
+        app(standalone_mode=True)
+    except RecordError as exc:
+        Console(stderr=True).print(f"[bold red]{CLI['error']}[/] {exc.message}", highlight=False)
+        sys.exit(2)
+    except OperationalError:
+        url = display_url(get_settings().database_url)
+        Console(stderr=True).print(
+            f"[bold red]{CLI['error']}[/] {CLI['database-unreachable'].format(url=url)}",
+            highlight=False,
+        )
+        sys.exit(2)

@@ -18,7 +18,9 @@ from definitions.loader import DefinitionError, load_plan, load_units, save_plan
 from definitions.plan import Plan
 from definitions.sources import NotAPlan
 from duyet.messages import CLI_PLAN as M
+from duyet.records_bridge import cli_actor, record_import
 from duyet.settings import get_settings
+from records.errors import RecordError
 
 plan_app = typer.Typer(help="Nhập, kiểm tra và xem kế hoạch.", no_args_is_help=True)
 
@@ -76,7 +78,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _summary(plan: Plan, console: Console) -> None:
+def print_summary(plan: Plan, console: Console) -> None:
     table = Table(title=plan.title, title_justify="left", show_lines=False)
     for header in M["columns"]:
         table.add_column(header, overflow="fold")
@@ -115,14 +117,20 @@ def import_command(
     if as_json:
         sys.stdout.write(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n")
         return
-    target = output or get_settings().plans_dir / f"{plan.id}.yaml"
+    settings = get_settings()
+    target = output or settings.plans_dir / f"{plan.id}.yaml"
+    try:  # the record first: if the database refuses, no definition file appears either
+        version = record_import(plan, settings=settings, actor=cli_actor())
+    except RecordError as exc:
+        raise _fail(exc.message) from exc
     save_plan(plan, target)
     console = Console()
-    _summary(plan, console)
+    print_summary(plan, console)
     console.print(M["written"].format(path=target))
+    console.print(M["recorded"].format(plan=plan.id, version=version))
 
 
-def _print_findings(findings: list[Finding], console: Console) -> None:
+def print_findings(findings: list[Finding], console: Console) -> None:
     table = Table(show_lines=False)
     for header in M["lint_columns"]:
         table.add_column(header, overflow="fold")
@@ -146,7 +154,7 @@ def lint_command(path: PathArg, units: UnitsOpt = None) -> None:
     findings = all_findings(plan)
     console = Console()
     if findings:
-        _print_findings(findings, console)
+        print_findings(findings, console)
     errors = sum(f.severity == Severity.ERROR for f in findings)
     console.print(
         M["lint_summary"].format(
@@ -169,4 +177,4 @@ def show_command(
         loaded = load_plan(path)
     except DefinitionError as exc:
         raise _fail(str(exc)) from exc
-    _summary(loaded, Console())
+    print_summary(loaded, Console())

@@ -117,9 +117,14 @@ RECORD_ERRORS: dict[str, str] = {
     "version-exists": "Vòng {round} đã có một phiên bản tài liệu khác",
     "no-document": "Chu trình chưa có phiên bản tài liệu nào",
     "cycle-unknown": "Không tìm thấy chu trình {cycle_id}",
-    "cycle-moved": "Chu trình đang ở giai đoạn «{stage}», vòng {round}: thao tác này không còn hiệu lực",
+    "cycle-moved": (
+        "Chu trình đang ở giai đoạn «{stage}», vòng {round}: thao tác này không còn hiệu lực"
+    ),
     "cycle-closed": "Chu trình đã kết thúc",
     "line-unknown": "Không tìm thấy dòng {code} trong kế hoạch {plan_key}",
+    "schema-not-current": (
+        "Cơ sở dữ liệu ở phiên bản {current}, mã nguồn cần {head}: hãy chạy `duyet db upgrade`"
+    ),
     "mail-unknown": "Không tìm thấy thư {mail_id} trong hàng đợi",
 }
 
@@ -160,10 +165,15 @@ AUDIT_MESSAGES: dict[str, str] = {
 # Why `duyet audit verify` found the chain broken, by reason code (records.audit).
 AUDIT_BREAKS: dict[str, str] = {
     "missing": "thiếu bản ghi (đã bị xóa)",
-    "prev-hash": "prev_hash không khớp mã băm của bản ghi trước (bản ghi trước bị sửa hoặc bị đảo thứ tự)",
+    "inserted": "có bản ghi lạ mang seq {found} (đã bị chèn thêm)",
+    "prev-hash": (
+        "prev_hash không khớp mã băm của bản ghi trước (bản ghi trước bị sửa hoặc bị đảo thứ tự)"
+    ),
     "hash": "mã băm không khớp nội dung bản ghi (nội dung hoặc mã băm đã bị sửa)",
     "payload": "payload không phải JSON chuẩn tắc (đã bị sửa)",
-    "truncated": "không thấy mã băm đầu chuỗi đã ghi lại; chuỗi dừng ở seq {last} (phần cuối bị cắt)",
+    "truncated": (
+        "không thấy mã băm đầu chuỗi đã ghi lại; chuỗi dừng ở seq {last} (phần cuối bị cắt)"
+    ),
 }
 
 # Audit actions as shown in `duyet audit show`.
@@ -199,6 +209,7 @@ CLI_PLAN: dict[str, Any] = {
     },
     "summary": "{lines} dòng nhiệm vụ — {issuer}, năm {year} — {warnings} cảnh báo.",
     "written": "Đã ghi định nghĩa kế hoạch vào {path}",
+    "recorded": "Đã lưu kế hoạch {plan} vào cơ sở dữ liệu hồ sơ: phiên bản {version}.",
     "lint_summary": "{lines} dòng nhiệm vụ: {warnings} cảnh báo, {errors} lỗi.",
 }
 
@@ -231,4 +242,24 @@ LINK_STATES: dict[str, str] = {
     "used": "đã dùng",
     "revoked": "đã thu hồi",
     "expired": "hết hạn",
+}
+
+CLI: dict[str, str] = {
+    "error": "Lỗi:",
+    "database-unreachable": (
+        "Không kết nối được cơ sở dữ liệu hồ sơ {url}: kiểm tra DUYET_DATABASE_URL "
+        "và máy chủ cơ sở dữ liệu."
+    ),
+}
+
+DEMO: dict[str, str] = {
+    "title": "duyet — trình diễn: nhập kế hoạch mẫu và kiểm tra chuỗi nhật ký",
+    "step-import": "1. Nhập kế hoạch mẫu {path}",
+    "step-lint": "2. Các điểm cần xem lại trong kế hoạch (không tự sửa)",
+    "step-record": "3. Lưu vào cơ sở dữ liệu hồ sơ ({url})",
+    "step-audit": "4. Kiểm tra chuỗi nhật ký kiểm toán",
+    "recorded": "Kế hoạch {plan}: phiên bản {version} trong cơ sở dữ liệu hồ sơ.",
+    "intact": "{count} bản ghi nhật ký, chuỗi nguyên vẹn. Mã băm đầu chuỗi: {head}",
+    "broken": "Chuỗi nhật ký bị hỏng ở seq {seq}: {reason}",
+    "done": "Xong. Định nghĩa kế hoạch: {path}",
 }

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     definitions_dir: Path = Field(default=PROJECT_ROOT / "definitions")
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)  # per document version
+    timezone: str = "Asia/Ho_Chi_Minh"  # how times are shown to people; stored times are UTC
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

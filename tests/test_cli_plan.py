@@ -7,11 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from factories import DATA, SEED
 from typer.testing import CliRunner
 
 from definitions.loader import load_plan
 from duyet.cli import app
+from tests.factories import DATA, SEED
 
 runner = CliRunner()
 

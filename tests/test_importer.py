@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factories import DATA, SEED, docx_from_text, seed_text
 
 from definitions.importer import import_file, import_plan
 from definitions.plan import Plan
 from definitions.sources import read_bytes
 from definitions.units import UnitDirectory
+from tests.factories import DATA, SEED, docx_from_text, seed_text
 
 SEED_CODES = [
     "1.1",

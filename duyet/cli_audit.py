@@ -1,0 +1,137 @@
+"""`duyet audit …`: verify the audit chain, export it for auditors, show a line's history."""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from string import Formatter
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from duyet.messages import (
+    AUDIT_ACTIONS,
+    AUDIT_BREAKS,
+    AUDIT_MESSAGES,
+    AUDIT_SUMMARIES,
+    LINK_STATES,
+    STAGES,
+    TIMELINE_COLUMNS,
+    VERDICTS,
+)
+from duyet.records_bridge import records_transaction
+from duyet.settings import get_settings
+from records import audit
+from records.trail import Entry, trail, write_csv, write_json, write_xlsx
+
+audit_app = typer.Typer(help=AUDIT_MESSAGES["help"], no_args_is_help=True)
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    XLSX = "xlsx"
+
+
+@audit_app.command("verify", help=AUDIT_MESSAGES["verify.help"])
+def verify(
+    expect_head: Annotated[
+        str | None, typer.Option("--expect-head", help=AUDIT_MESSAGES["expect-head.help"])
+    ] = None,
+) -> None:
+    with records_transaction(get_settings()) as session:
+        report = audit.verify(session, expect_head=expect_head)
+    if report.broken is not None:
+        reason = AUDIT_BREAKS[report.broken.reason].format(**report.broken.params)
+        typer.echo(AUDIT_MESSAGES["broken"].format(seq=report.broken.seq, reason=reason))
+        raise typer.Exit(1)
+    typer.echo(AUDIT_MESSAGES["intact"].format(count=report.entries))
+    if report.head is not None:
+        typer.echo(AUDIT_MESSAGES["head"].format(hash=report.head))
+
+
+@audit_app.command("export", help=AUDIT_MESSAGES["export.help"])
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", help=AUDIT_MESSAGES["format.help"])],
+    line: Annotated[str | None, typer.Option("--line", help=AUDIT_MESSAGES["line.help"])] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help=AUDIT_MESSAGES["plan.help"])] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help=AUDIT_MESSAGES["output.help"])
+    ] = None,
+) -> None:
+    if format is ExportFormat.XLSX and output is None:
+        typer.echo(AUDIT_MESSAGES["xlsx-needs-output"], err=True)
+        raise typer.Exit(2)
+    with records_transaction(get_settings()) as session:
+        entries = trail(session, line_code=line, plan_key=plan)
+        if format is ExportFormat.XLSX:
+            assert output is not None
+            count = write_xlsx(entries, output, sheet_title=AUDIT_MESSAGES["sheet"])
+        else:
+            writer = write_csv if format is ExportFormat.CSV else write_json
+            if output is None:
+                buffer = io.StringIO()
+                writer(entries, buffer)
+                sys.stdout.write(buffer.getvalue())
+                return
+            # With a BOM, spreadsheet programs open the UTF-8 CSV with its diacritics intact.
+            encoding = "utf-8-sig" if format is ExportFormat.CSV else "utf-8"
+            with output.open("w", encoding=encoding, newline="") as stream:
+                count = writer(entries, stream)
+    typer.echo(AUDIT_MESSAGES["exported"].format(count=count, path=output), err=True)
+
+
+@audit_app.command("show", help=AUDIT_MESSAGES["show.help"])
+def show(
+    code: Annotated[str, typer.Argument(metavar="CODE")],
+    plan: Annotated[str | None, typer.Option("--plan", help=AUDIT_MESSAGES["plan.help"])] = None,
+) -> None:
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    with records_transaction(settings) as session:
+        entries = list(trail(session, line_code=code, plan_key=plan))
+    console = Console()
+    if not entries:
+        console.print(AUDIT_MESSAGES["no-history"].format(code=code))
+        return
+    table = Table(title=AUDIT_MESSAGES["timeline"].format(code=code), title_justify="left")
+    for key in ("at", "action", "actor", "detail"):
+        table.add_column(TIMELINE_COLUMNS[key], overflow="fold", no_wrap=key == "at")
+    for entry in entries:
+        moment = datetime.fromisoformat(entry.at).astimezone(zone)
+        table.add_row(
+            moment.strftime("%d/%m/%Y %H:%M:%S"),
+            f"● {AUDIT_ACTIONS.get(entry.action, entry.action)}",
+            entry.actor,
+            _summary(entry),
+        )
+    console.print(table)
+
+
+def _summary(entry: Entry) -> str:
+    template = AUDIT_SUMMARIES.get(entry.action)
+    if template is None:
+        return audit.canonical_json(entry.payload)
+    values: dict[str, Any] = dict(entry.payload)
+    for key in ("stage", "from_stage", "to_stage"):
+        if key in values:
+            values[key] = STAGES.get(values[key], values[key])
+    if "verdict" in values:
+        values["verdict"] = VERDICTS.get(values["verdict"], values["verdict"])
+    if "state" in values:
+        values["state"] = LINK_STATES.get(values["state"], values["state"])
+    for key, keep in (("sha256", 12), ("cycle_id", 8)):  # in full in `audit export`
+        if isinstance(values.get(key), str):
+            values[key] = values[key][:keep] + "…"
+    fields = [name for _, name, _, _ in Formatter().parse(template) if name]
+    return template.format(**{name: _text(values.get(name)) for name in fields})
+
+
+def _text(value: Any) -> str:
+    return "—" if value is None or value == "" else str(value)

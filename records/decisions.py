@@ -1,0 +1,153 @@
+"""Reviewers' decisions: one per unit per stage per round, by constraint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from definitions.stage_rules import Verdict
+from records import audit
+from records.cycles import get_cycle, record_cycle_event, require_at
+from records.errors import AlreadyDecided
+from records.models import Decision
+from records.tokens import consume_token
+
+
+def record_decision(
+    session: Session,
+    *,
+    cycle_id: str,
+    stage: str,
+    round: int,
+    reviewer_unit: str,
+    reviewer_person: str | None,
+    verdict: Verdict,
+    comment: str,
+    document_sha256: str,
+    client_ip: str | None = None,
+    user_agent: str | None = None,
+    token_id: int | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Record a unit's decision at the cycle's current stage and round, once.
+
+    A second decision of the same unit raises `AlreadyDecided` carrying the first.
+
+    The caller's transaction survives it: a duplicate insert is undone by a savepoint.
+    """
+    audit.lock(session)
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    require_at(cycle, stage=stage, round=round)
+    existing = find_decision(
+        session, cycle_id=cycle_id, stage=stage, round=round, reviewer_unit=reviewer_unit
+    )
+    if existing is not None:
+        raise AlreadyDecided(existing)
+    moment = now or audit.utcnow()
+    decision = Decision(
+        cycle_id=cycle_id,
+        stage=stage,
+        round=round,
+        reviewer_unit=reviewer_unit,
+        reviewer_person=reviewer_person,
+        verdict=Verdict(verdict),
+        comment=comment,
+        document_sha256=document_sha256,
+        decided_at=moment,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        token_id=token_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(decision)
+    except IntegrityError:
+        # A concurrent writer that skipped the writers' lock got there first.
+        existing = find_decision(
+            session, cycle_id=cycle_id, stage=stage, round=round, reviewer_unit=reviewer_unit
+        )
+        if existing is None:
+            raise
+        raise AlreadyDecided(existing) from None
+    record_cycle_event(
+        session,
+        cycle=cycle,
+        actor=f"{reviewer_unit}:{reviewer_person}" if reviewer_person else reviewer_unit,
+        action="decision.recorded",
+        at=moment,
+        decision_id=decision.id,
+        stage=stage,
+        round=round,
+        reviewer_unit=reviewer_unit,
+        reviewer_person=reviewer_person,
+        verdict=decision.verdict,
+        comment=comment,
+        document_sha256=document_sha256,
+        link_id=token_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+    )
+    return decision
+
+
+def decide_by_token(
+    session: Session,
+    *,
+    raw_token: str,
+    verdict: Verdict,
+    comment: str,
+    reviewer_person: str | None,
+    client_ip: str | None,
+    user_agent: str | None,
+    now: datetime | None = None,
+) -> Decision:
+    """Use a reviewer's link (once) to record the decision it was issued for.
+
+    On any refusal the link stays unused, even if the caller goes on and commits.
+    """
+    with session.begin_nested():
+        token = consume_token(session, raw_token=raw_token, now=now)
+        return record_decision(
+            session,
+            cycle_id=token.cycle_id,
+            stage=token.stage,
+            round=token.round,
+            reviewer_unit=token.recipient_unit,
+            reviewer_person=reviewer_person,
+            verdict=verdict,
+            comment=comment,
+            document_sha256=token.document_sha256,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            token_id=token.id,
+            now=now,
+        )
+
+
+def find_decision(
+    session: Session, *, cycle_id: str, stage: str, round: int, reviewer_unit: str
+) -> Decision | None:
+    """The decision of one unit at one stage and round, if any."""
+    return session.scalars(
+        select(Decision).where(
+            Decision.cycle_id == cycle_id,
+            Decision.stage == stage,
+            Decision.round == round,
+            Decision.reviewer_unit == reviewer_unit,
+        )
+    ).first()
+
+
+def decisions_of_cycle(
+    session: Session, *, cycle_id: str, stage: str | None = None, round: int | None = None
+) -> list[Decision]:
+    """The decisions of a cycle, optionally of one stage and round, in the order made."""
+    query = select(Decision).where(Decision.cycle_id == cycle_id)
+    if stage is not None:
+        query = query.where(Decision.stage == stage)
+    if round is not None:
+        query = query.where(Decision.round == round)
+    return list(session.scalars(query.order_by(Decision.decided_at, Decision.id)))

@@ -1,0 +1,65 @@
+"""Engines and sessions for the records database, SQLite or PostgreSQL, configured alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout and `BEGIN IMMEDIATE`."""
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+    if is_sqlite:
+        _configure_sqlite(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after the caller's `with session.begin():` ends."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def display_url(url: str) -> str:
+    """`url` with its password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # sqlite3 would only BEGIN (deferred) before the first write; a deferred transaction that
+    # read first and writes later fails with "database is locked" instead of waiting. Taking
+    # the write lock at BEGIN makes concurrent writers queue behind busy_timeout, which also
+    # serialises appends to the audit chain.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Session]:
+    """One short-lived engine and one transaction, committed on success: for CLI commands."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()

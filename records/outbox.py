@@ -1,0 +1,179 @@
+"""The mail outbox: idempotent enqueueing, delivery bookkeeping, what is due to send."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records import audit
+from records.cycles import cycle_ref, get_cycle
+from records.errors import MailUnknown
+from records.models import Mail
+
+
+def mail_key(*, cycle_id: str | None, stage: str, round: int, recipient: str, kind: str) -> str:
+    """The idempotency key: one mail of a kind per recipient per cycle, stage and round."""
+    return f"{cycle_id or '-'}/{stage}/r{round}/{recipient}/{kind}"
+
+
+def enqueue_mail(
+    session: Session,
+    *,
+    cycle_id: str | None,
+    stage: str,
+    round: int,
+    recipient: str,
+    kind: str,
+    to_addr: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    message_domain: str,
+    actor: str,
+    attachments: Sequence[Mapping[str, Any]] = (),
+    now: datetime | None = None,
+) -> Mail:
+    """Queue a mail once: the same key again returns the queued row and logs nothing."""
+    audit.lock(session)
+    key = mail_key(cycle_id=cycle_id, stage=stage, round=round, recipient=recipient, kind=kind)
+    existing = session.scalars(select(Mail).where(Mail.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    cycle = get_cycle(session, cycle_id=cycle_id) if cycle_id else None
+    moment = now or audit.utcnow()
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    mail = Mail(
+        idempotency_key=key,
+        message_id=f"<{digest}@{message_domain}>",
+        cycle_id=cycle_id,
+        kind=kind,
+        stage=stage,
+        round=round,
+        recipient=recipient,
+        to_addr=to_addr,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        attachments=[dict(item) for item in attachments],
+        status="pending",
+        attempts=0,
+        next_attempt_at=moment,
+        last_error=None,
+        created_at=moment,
+        sent_at=None,
+    )
+    session.add(mail)
+    session.flush()
+    _record(
+        session,
+        mail,
+        actor=actor,
+        action="mail.queued",
+        at=moment,
+        ref=cycle_ref(cycle) if cycle else {},
+        idempotency_key=key,
+        message_id=mail.message_id,
+        kind=kind,
+        stage=stage,
+        round=round,
+        recipient=recipient,
+        to=to_addr,
+        subject=subject,
+    )
+    return mail
+
+
+def mark_sent(session: Session, *, mail_id: int, actor: str, now: datetime | None = None) -> Mail:
+    """Record a successful delivery (no-op if already recorded)."""
+    audit.lock(session)
+    mail = get_mail(session, mail_id=mail_id)
+    if mail.status == "sent":
+        return mail
+    moment = now or audit.utcnow()
+    mail.status, mail.sent_at, mail.attempts = "sent", moment, mail.attempts + 1
+    mail.last_error = None
+    session.flush()
+    _record(session, mail, actor=actor, action="mail.sent", at=moment, attempts=mail.attempts)
+    return mail
+
+
+def mark_failed(
+    session: Session,
+    *,
+    mail_id: int,
+    error: str,
+    backoff: timedelta,
+    max_attempts: int,
+    actor: str,
+    now: datetime | None = None,
+) -> Mail:
+    """Record a failed attempt: retry after `backoff`, or give up (`dead`) at `max_attempts`."""
+    audit.lock(session)
+    mail = get_mail(session, mail_id=mail_id)
+    moment = now or audit.utcnow()
+    mail.attempts += 1
+    mail.last_error = error
+    if mail.attempts >= max_attempts:
+        mail.status = "dead"
+    else:
+        mail.next_attempt_at = moment + backoff
+    session.flush()
+    _record(
+        session,
+        mail,
+        actor=actor,
+        action="mail.failed",
+        at=moment,
+        attempts=mail.attempts,
+        status=mail.status,
+        error=error,
+        next_attempt_at=mail.next_attempt_at if mail.status == "pending" else None,
+    )
+    return mail
+
+
+def get_mail(session: Session, *, mail_id: int) -> Mail:
+    """An outbox row as committed now; `MailUnknown` if absent."""
+    mail = session.get(Mail, mail_id, populate_existing=True)
+    if mail is None:
+        raise MailUnknown(mail_id=mail_id)
+    return mail
+
+
+def due_mail(session: Session, *, now: datetime | None = None, limit: int = 100) -> list[Mail]:
+    """Pending mail whose next attempt is due, oldest first."""
+    query = (
+        select(Mail)
+        .where(Mail.status == "pending", Mail.next_attempt_at <= (now or audit.utcnow()))
+        .order_by(Mail.next_attempt_at, Mail.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _record(
+    session: Session,
+    mail: Mail,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    ref: Mapping[str, Any] | None = None,
+    **details: Any,
+) -> None:
+    if ref is None:
+        cycle = get_cycle(session, cycle_id=mail.cycle_id) if mail.cycle_id else None
+        ref = cycle_ref(cycle) if cycle else {}
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        subject=f"mail:{mail.id}",
+        payload={**ref, "mail_id": mail.id, **details},
+        at=at,
+    )
