@@ -6,10 +6,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+WEAK_SECRETS = {"changeme", "secret", "password", "changethis", "development", "test"}
+
+
+class SettingsError(Exception):
+    """A setting needed now is missing or unsafe; the message names the variable."""
 
 
 class Settings(BaseSettings):
@@ -23,11 +28,53 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)  # per document version
     timezone: str = "Asia/Ho_Chi_Minh"  # how times are shown to people; stored times are UTC
 
+    # Links in mail are built from this, never from a request's Host header.
+    public_base_url: str | None = None
+    # Signs link tokens and CSRF tokens; never defaulted (see `require_secret`).
+    secret_key: SecretStr | None = None
+    link_grace_days: int = Field(default=5, ge=0)  # a link outlives its stage deadline by this
+
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default: 465 with SSL, 587 with STARTTLS, else 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_from: str | None = None  # default: duyet@<organisation mail domain>
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_max_attempts: int = Field(default=8, ge=1)  # then the mail is a dead letter
+    mail_backoff_seconds: float = Field(default=30.0, gt=0)  # first retry delay, doubled each time
+    mail_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    dev_mail: bool = False  # the local mail sink (issue: one-command stack)
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'duyet.db'}")
         return self
+
+    @property
+    def smtp_effective_port(self) -> int:
+        if self.smtp_port is not None:
+            return self.smtp_port
+        return 465 if self.smtp_ssl else 587 if self.smtp_starttls else 25
+
+    def require_secret(self) -> bytes:
+        """The signing key; refuses a missing, short or well-known one, naming the variable."""
+        if self.secret_key is None:
+            raise SettingsError("DUYET_SECRET_KEY is not set")
+        value = self.secret_key.get_secret_value()
+        if len(value) < 32 or value.lower() in WEAK_SECRETS:
+            raise SettingsError("DUYET_SECRET_KEY must be at least 32 random characters")
+        return value.encode()
+
+    def require_public_base_url(self) -> str:
+        """Where reviewers reach the portal, without a trailing slash."""
+        if not self.public_base_url:
+            raise SettingsError("DUYET_PUBLIC_BASE_URL is not set")
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise SettingsError("DUYET_PUBLIC_BASE_URL must start with http:// or https://")
+        return self.public_base_url.rstrip("/")
 
     @property
     def units_path(self) -> Path:
