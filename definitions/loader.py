@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from definitions.plan import Plan
 from definitions.process import ProcessDefinition
 from definitions.units import UnitDirectory
+from definitions.workdays import CalendarConfig, WorkCalendar
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,6 +52,13 @@ def load_processes(directory: Path) -> dict[str, ProcessDefinition]:
     """Every process definition in `directory`, by id."""
     processes = [load_process(p) for p in sorted(directory.glob("*.yaml"))]
     return {p.id: p for p in processes}
+
+
+def load_calendar(path: Path) -> WorkCalendar:
+    """The working-day calendar; public holidays only when the file is absent."""
+    if not path.exists():
+        return WorkCalendar()
+    return WorkCalendar(load_model(path, CalendarConfig))
 
 
 def load_plan(path: Path) -> Plan:

@@ -8,9 +8,11 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
+from duyet import cli_cycles
 from duyet.cli_audit import audit_app
 from duyet.cli_db import db_app
 from duyet.cli_demo import demo
+from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
 from duyet.messages import CLI
 from duyet.settings import get_settings
@@ -26,7 +28,12 @@ app = typer.Typer(
 app.add_typer(plan_app, name="plan")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(mail_app, name="mail")
 app.command("demo")(demo)
+app.command("deploy")(cli_cycles.deploy)
+app.command("start")(cli_cycles.start)
+app.command("status")(cli_cycles.status)
+app.command("cancel")(cli_cycles.cancel)
 
 
 def main() -> None:

@@ -116,6 +116,7 @@ RECORD_ERRORS: dict[str, str] = {
     "media-type-refused": "Không nhận loại tệp {media_type}",
     "version-exists": "Vòng {round} đã có một phiên bản tài liệu khác",
     "no-document": "Chu trình chưa có phiên bản tài liệu nào",
+    "version-unchanged": "Phiên bản mới giống hệt phiên bản của vòng {round}: cần sửa theo góp ý",
     "cycle-unknown": "Không tìm thấy chu trình {cycle_id}",
     "cycle-moved": (
         "Chu trình đang ở giai đoạn «{stage}», vòng {round}: thao tác này không còn hiệu lực"
@@ -193,6 +194,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "mail.failed": "Gửi thư không thành công",
     "document.published": "Ban hành tài liệu",
     "cycle.cancelled": "Hủy chu trình",
+    "cycle.rejected": "Kết thúc chu trình: không được thông qua",
 }
 
 CLI_PLAN: dict[str, Any] = {
@@ -236,6 +238,7 @@ AUDIT_SUMMARIES: dict[str, str] = {
     "mail.failed": "Thư {mail_id}, lần thử {attempts}: {error}",
     "document.published": "{filename} (sha256 {sha256})",
     "cycle.cancelled": "Từ giai đoạn {from_stage}: {reason}",
+    "cycle.rejected": "Từ giai đoạn {from_stage}, vòng {round}: {verdict}",
 }
 LINK_STATES: dict[str, str] = {
     "valid": "còn hiệu lực",
@@ -262,4 +265,143 @@ DEMO: dict[str, str] = {
     "intact": "{count} bản ghi nhật ký, chuỗi nguyên vẹn. Mã băm đầu chuỗi: {head}",
     "broken": "Chuỗi nhật ký bị hỏng ở seq {seq}: {reason}",
     "done": "Xong. Định nghĩa kế hoạch: {path}",
+}
+
+# Mail (notifications/): subjects by kind, always "{code} — …". Fields: code, round, stage,
+# deadline, days, filename, count, date, units, to (see notifications.render.subject_fields).
+MAIL_SUBJECTS: dict[str, str] = {
+    "draft_request": "{code} — Đề nghị xây dựng dự thảo (vòng {round}), hạn {deadline}",
+    "review_request": "{code} — Đề nghị góp ý dự thảo (vòng {round}), hạn {deadline}",
+    "approval_request": "{code} — Trình phê duyệt dự thảo (vòng {round}), hạn {deadline}",
+    "changes_requested": (
+        "{code} — Đề nghị tiếp thu ý kiến, hoàn chỉnh dự thảo (vòng {round}), hạn {deadline}"
+    ),
+    "rejected": "{code} — Dự thảo không được thông qua (vòng {round})",
+    "published": "{code} — Văn bản đã ban hành: {filename}",
+    "reminder": "{code} — Nhắc hạn {stage} (vòng {round}): hạn {deadline}",
+    "escalation": "{code} — Quá hạn {stage} (vòng {round}): {units}",
+    "digest": "{code} — Tổng hợp {count} việc cần xử lý đến ngày {date}",
+    "cancelled": "{code} — Dừng xử lý nhiệm vụ (vòng {round})",
+    "dead_letter": "{code} — Thư không gửi được tới {to}",
+}
+
+# Mail: labels of each kind (CLI, the dead-letter notice).
+MAIL_KINDS: dict[str, str] = {
+    "draft_request": "Đề nghị xây dựng dự thảo",
+    "review_request": "Đề nghị góp ý",
+    "approval_request": "Trình phê duyệt",
+    "changes_requested": "Đề nghị hoàn chỉnh dự thảo",
+    "rejected": "Không được thông qua",
+    "published": "Văn bản ban hành",
+    "reminder": "Nhắc hạn",
+    "escalation": "Báo cáo quá hạn",
+    "digest": "Tổng hợp việc cần xử lý",
+    "cancelled": "Dừng xử lý",
+    "dead_letter": "Thư không gửi được",
+}
+
+# Mail: the call to action of a link, and what is awaited, by the stage the link acts on.
+MAIL_ACTIONS: dict[str, str] = {
+    "draft": "Mở trang nộp dự thảo",
+    "review": "Mở trang góp ý",
+    "approval": "Mở trang phê duyệt",
+    "publication": "Mở trang ban hành",
+}
+MAIL_DUTIES: dict[str, str] = {
+    "draft": "nộp dự thảo",
+    "review": "gửi ý kiến góp ý",
+    "approval": "cho ý kiến phê duyệt",
+    "publication": "ban hành văn bản",
+}
+
+# Mail: the calendar event (.ics) that carries a request's deadline.
+MAIL_CALENDAR: dict[str, str] = {
+    "summary": "{code} — Hạn {stage} (vòng {round})",
+    "description": "{title}",
+    "alarm": "Ngày mai là hạn {stage} nhiệm vụ {code}",
+    "filename": "han-xu-ly.ics",
+}
+
+# `duyet mail …`
+MAIL_CLI: dict[str, str] = {
+    "help": "Thư đi: xem hàng đợi, gửi thư đến hạn, gửi lại thư lỗi.",
+    "outbox.help": "Liệt kê thư trong hàng đợi (mặc định: thư chờ gửi và thư không gửi được).",
+    "status.help": "Lọc theo trạng thái: pending, dead, sent hoặc all",
+    "json.help": "In dạng JSON",
+    "limit.help": "Số thư tối đa",
+    "retry.help": "Đưa thư ID (không gửi được hoặc đang chờ) về hàng đợi để gửi ngay.",
+    "send.help": "Gửi các thư đến hạn qua máy chủ SMTP (lặp lại theo chu kỳ nếu không có --once).",
+    "once.help": "Gửi một lượt rồi dừng",
+    "interval.help": "Số giây giữa hai lượt gửi",
+    "title": "Hàng đợi thư",
+    "empty": "Không có thư nào.",
+    "retried": "Thư {mail_id} sẽ được gửi lại ngay ({kind} tới {to}).",
+    "already-sent": "Thư {mail_id} đã được gửi lúc {sent_at}: không gửi lại.",
+    "report": "Đã gửi {sent} thư; {failed} thư lỗi sẽ thử lại; {dead} thư không gửi được.",
+    "unreachable": "Không gửi được qua máy chủ thư {server}: {error}",
+    "stopped": "Đã dừng gửi thư.",
+    "col.id": "Mã",
+    "col.status": "Trạng thái",
+    "col.kind": "Loại",
+    "col.to": "Người nhận",
+    "col.subject": "Tiêu đề",
+    "col.attempts": "Số lần thử",
+    "col.next": "Lần thử tới",
+    "col.error": "Lỗi gần nhất",
+}
+MAIL_STATUSES: dict[str, str] = {
+    "pending": "chờ gửi",
+    "sent": "đã gửi",
+    "dead": "không gửi được",
+}
+
+# What the link check found, by outcome (notifications.links.LinkOutcome), for the portal.
+LINK_CHECKS: dict[str, str] = {
+    "valid": "Đường dẫn hợp lệ",
+    "malformed": "Đường dẫn không đầy đủ: hãy mở đúng đường dẫn trong thư",
+    "unknown": "Đường dẫn không hợp lệ",
+    "forged": "Đường dẫn không hợp lệ",
+    "expired": "Đường dẫn đã hết hạn",
+    "revoked": "Đường dẫn đã bị thu hồi",
+    "used": "Đường dẫn đã được sử dụng",
+}
+
+AUDIT_ACTIONS.update({"mail.retried": "Gửi lại thư"})
+AUDIT_SUMMARIES.update({"mail.retried": "Thư {mail_id}: gửi lại sau {previous_attempts} lần thử"})
+
+# Mail: how a letter addresses its reader after "Kính gửi:".
+MAIL_SALUTATIONS: dict[str, str] = {
+    "head": "Ông/Bà {name}, {title}, {unit}",
+    "no-head": "Thủ trưởng {unit}",
+}
+
+CLI_CYCLES: dict[str, Any] = {
+    "error": "Lỗi:",
+    "plan.help": "Mã kế hoạch (mặc định: kế hoạch duy nhất đã nhập)",
+    "json.help": "In JSON ra stdout",
+    "code.help": "Mã dòng kế hoạch, ví dụ 2.2.đ",
+    "draft.help": "Tệp dự thảo đính kèm khi mở chu trình",
+    "section.help": "Mở chu trình cho mọi dòng của một phần, ví dụ 2",
+    "due.help": "Mở chu trình cho mọi dòng có hạn trước ngày (YYYY-MM-DD)",
+    "reason.help": "Lý do rút chu trình",
+    "prefect-yaml.help": "Nơi ghi prefect.yaml",
+    "yaml-only.help": "Chỉ ghi prefect.yaml, không tạo deployment trên máy chủ Prefect",
+    "yaml-written": "Đã ghi {count} deployment vào {path}.",
+    "plan-unknown": "Không có kế hoạch {plan} trong definitions/plans.",
+    "plan-ambiguous": "Có {count} kế hoạch đã nhập: hãy chọn bằng --plan.",
+    "plan-not-recorded": (
+        "Kế hoạch {plan} chưa có trong cơ sở dữ liệu hồ sơ: chạy `duyet plan import`."
+    ),
+    "line-unknown": "Kế hoạch {plan} không có dòng {code}.",
+    "start-what": "Cần mã dòng, hoặc --section, hoặc --due-before.",
+    "deployed": "Đã tạo {count} deployment; đã ghi {path}.",
+    "started": "{code}: đã mở chu trình {cycle}, lượt chạy {run}",
+    "cancelled": "{code}: đã rút chu trình {cycle}",
+    "nothing-open": "Dòng {code} không có chu trình nào đang mở.",
+    "no-reason": "Văn phòng rút chu trình",
+    "status.title": "Tình trạng các chu trình duyệt",
+    "status.columns": ["Mã", "Giai đoạn", "Vòng", "Hạn giai đoạn", "Chờ ý kiến", "Prefect"],
+    "status.published": "đã ban hành",
+    "status.rejected": "không được thông qua",
+    "status.cancelled": "đã rút",
 }

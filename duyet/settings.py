@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         return self.definitions_dir / "units.yaml"
 
     @property
+    def calendar_path(self) -> Path:
+        return self.definitions_dir / "calendar.yaml"
+
+    @property
     def plans_dir(self) -> Path:
         return self.definitions_dir / "plans"
 

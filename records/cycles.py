@@ -111,6 +111,20 @@ def cycles_of_line(session: Session, *, plan_key: str, line_code: str) -> list[R
     return list(session.scalars(query.order_by(ReviewCycle.opened_at)))
 
 
+def cycle_of_flow_run(session: Session, *, flow_run_id: str) -> ReviewCycle | None:
+    """The cycle a flow run drives, if it opened or attached one."""
+    query = select(ReviewCycle).where(ReviewCycle.flow_run_id == flow_run_id)
+    return session.scalars(query).first()
+
+
+def open_cycles(session: Session, *, plan_key: str | None = None) -> list[ReviewCycle]:
+    """Every cycle not yet closed (of one plan, or all), oldest first."""
+    query = select(ReviewCycle).where(ReviewCycle.status == "open")
+    if plan_key is not None:
+        query = query.where(ReviewCycle.plan_key == plan_key)
+    return list(session.scalars(query.order_by(ReviewCycle.opened_at)))
+
+
 def require_at(cycle: ReviewCycle, *, stage: str, round: int) -> None:
     """Refuse unless the cycle is open at exactly `stage` and `round`."""
     if cycle.status != "open":
@@ -194,22 +208,13 @@ def publish_document(
     ).first()
     if document is None:
         raise NoDocument()
-    moment = now or audit.utcnow()
-    _compare_and_set(
-        session,
-        cycle,
-        stage=Stage.CLOSED,
-        status="published",
-        outcome="published",
-        closed_at=moment,
-        stage_deadline=None,
-    )
+    _close(session, cycle, status="published", at=now)
     record_cycle_event(
         session,
         cycle=cycle,
         actor=actor,
         action="document.published",
-        at=moment,
+        at=cycle.closed_at,
         round=cycle.round,
         document_round=document.round,
         sha256=document.sha256,
@@ -226,27 +231,52 @@ def cancel_cycle(
     cycle = get_cycle(session, cycle_id=cycle_id)
     check_cancel(Stage(cycle.stage))
     from_stage = cycle.stage
-    moment = now or audit.utcnow()
-    _compare_and_set(
-        session,
-        cycle,
-        stage=Stage.CLOSED,
-        status="cancelled",
-        outcome="cancelled",
-        closed_at=moment,
-        stage_deadline=None,
-    )
+    _close(session, cycle, status="cancelled", at=now)
     record_cycle_event(
         session,
         cycle=cycle,
         actor=actor,
         action="cycle.cancelled",
-        at=moment,
+        at=cycle.closed_at,
         from_stage=from_stage,
         round=cycle.round,
         reason=reason,
     )
     return cycle
+
+
+def close_rejected(
+    session: Session, *, cycle_id: str, actor: str, verdict: str, now: datetime | None = None
+) -> ReviewCycle:
+    """Close a cycle sent back more times than its process allows."""
+    audit.lock(session)
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    check_cancel(Stage(cycle.stage))
+    from_stage = cycle.stage
+    _close(session, cycle, status="rejected", at=now)
+    record_cycle_event(
+        session,
+        cycle=cycle,
+        actor=actor,
+        action="cycle.rejected",
+        at=cycle.closed_at,
+        from_stage=from_stage,
+        round=cycle.round,
+        verdict=verdict,
+    )
+    return cycle
+
+
+def _close(session: Session, cycle: ReviewCycle, *, status: str, at: datetime | None) -> None:
+    _compare_and_set(
+        session,
+        cycle,
+        stage=Stage.CLOSED,
+        status=status,
+        outcome=status,
+        closed_at=at or audit.utcnow(),
+        stage_deadline=None,
+    )
 
 
 def _compare_and_set(session: Session, cycle: ReviewCycle, **values: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from definitions.stage_rules import Stage
 from records import audit
 from records.cycles import get_cycle, record_cycle_event, require_at
-from records.errors import DocumentTooLarge, MediaTypeRefused, VersionExists
+from records.errors import DocumentTooLarge, MediaTypeRefused, VersionExists, VersionUnchanged
 from records.models import DocumentBlob, DocumentVersion
 
 DOCUMENT_MEDIA_TYPES = frozenset(
@@ -21,6 +21,8 @@ DOCUMENT_MEDIA_TYPES = frozenset(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/msword",
         "application/vnd.oasis.opendocument.text",
+        "text/plain",
+        "text/markdown",
     }
 )
 
@@ -51,6 +53,9 @@ def submit_version(
         if existing.sha256 == sha256:
             return existing
         raise VersionExists(round=cycle.round)
+    previous = version_of_round(session, cycle_id=cycle_id, round=cycle.round - 1)
+    if previous is not None and previous.sha256 == sha256:
+        raise VersionUnchanged(round=cycle.round - 1)
     moment = now or audit.utcnow()
     if session.get(DocumentBlob, sha256) is None:
         session.add(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,16 @@ def transaction(url: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+@lru_cache(maxsize=8)
+def shared_engine(url: str) -> Engine:
+    """One engine per URL for a long-lived process (worker, portal, sweeper)."""
+    return make_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A transaction on the process's shared engine, committed on success."""
+    with session_factory(shared_engine(url))() as session, session.begin():
+        yield session

@@ -31,6 +31,7 @@ __all__ = [
     "TokenUnknown",
     "TokenUsed",
     "VersionExists",
+    "VersionUnchanged",
 ]
 
 
@@ -122,6 +123,10 @@ class MediaTypeRefused(RecordError):
 
 class VersionExists(RecordError):
     code = "version-exists"
+
+
+class VersionUnchanged(RecordError):
+    code = "version-unchanged"
 
 
 class NoDocument(RecordError):

@@ -9,10 +9,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from definitions.stage_rules import Stage
 from records import audit
 from records.cycles import get_cycle, record_cycle_event, require_at
 from records.errors import NoDocument, TokenExpired, TokenRevoked, TokenUnknown, TokenUsed
 from records.models import Decision, DocumentVersion, LinkToken
+
+# The document a round-1 draft link is bound to: none exists yet (no sha256 is all zeros).
+NO_DOCUMENT = "0" * 64
 
 
 def hash_token(raw_token: str) -> str:
@@ -41,17 +45,26 @@ def issue_token(
     expires_at: datetime,
     actor: str,
     now: datetime | None = None,
+    raw_token: str | None = None,
 ) -> str:
-    """Create a link for one recipient at the cycle's current stage and round; return the token."""
+    """Create a link for one recipient at the cycle's current stage and round; return the token.
+
+    `raw_token` lets the caller choose the token (e.g. a signed one); by default it is random.
+    A draft link may be bound to `NO_DOCUMENT` while the cycle has no version yet.
+    """
     audit.lock(session)
     cycle = get_cycle(session, cycle_id=cycle_id)
     require_at(cycle, stage=stage, round=round)
-    known = select(DocumentVersion.id).where(
-        DocumentVersion.cycle_id == cycle_id, DocumentVersion.sha256 == document_sha256
-    )
-    if session.scalars(known).first() is None:
-        raise NoDocument()
-    raw_token = secrets.token_urlsafe(32)
+    if not (stage == Stage.DRAFT and document_sha256 == NO_DOCUMENT):
+        known = select(DocumentVersion.id).where(
+            DocumentVersion.cycle_id == cycle_id, DocumentVersion.sha256 == document_sha256
+        )
+        if session.scalars(known).first() is None:
+            raise NoDocument()
+    if raw_token is None:
+        raw_token = secrets.token_urlsafe(32)
+    elif len(raw_token) < 22:  # 128 bits in base64url
+        raise ValueError("a link token needs at least 128 bits")
     moment = now or audit.utcnow()
     token = LinkToken(
         token_hash=hash_token(raw_token),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from definitions.loader import load_units
 from definitions.units import UnitDirectory
 from duyet.settings import PROJECT_ROOT
+from tests.databases import pg_admin_engine
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +30,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.setenv("DUYET_DEFINITIONS_DIR", str(definitions))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """The PostgreSQL test server (skipped when down, unless DUYET_REQUIRE_PG=1)."""
+    yield from pg_admin_engine()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from definitions.loader import (
     DefinitionError,
+    load_calendar,
     load_model,
     load_plan,
     load_process,
@@ -34,6 +36,11 @@ def test_every_process_definition_loads(path: Path) -> None:
     assert process.stages[0].kind == StageKind.DRAFT
 
 
+def test_calendar_loads() -> None:
+    calendar = load_calendar(DEFINITIONS / "calendar.yaml")
+    assert calendar.is_working_day(dt.date(2024, 5, 4))  # a make-up Saturday
+
+
 def test_default_process_has_the_four_stages() -> None:
     process = load_processes(DEFINITIONS / "processes")["default"]
     assert [s.kind for s in process.stages] == ["draft", "review", "approval", "publication"]
@@ -46,7 +53,7 @@ def test_every_shipped_plan_loads(path: Path) -> None:
 
 def test_every_yaml_file_in_definitions_is_covered() -> None:
     shipped = {p.relative_to(DEFINITIONS) for p in DEFINITIONS.rglob("*.yaml")}
-    covered = {Path("units.yaml")}
+    covered = {Path("units.yaml"), Path("calendar.yaml")}
     covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "processes").glob("*.yaml")}
     covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "plans").glob("*.yaml")}
     assert shipped == covered

@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL, Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from records import migrate
 from records.engine import make_engine, session_factory
-
-PG_SERVER_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[Engine]:
-    """AUTOCOMMIT access to the test server; skips if it is down (fails if PG is required)."""
-    url = make_url(os.environ.get("DUYET_TEST_PG_URL", PG_SERVER_URL))
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as error:
-        engine.dispose()
-        reason = f"PostgreSQL unreachable at {url.render_as_string()}: {error.orig}"
-        if os.environ.get("DUYET_REQUIRE_PG") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    yield engine
-    engine.dispose()
-
-
-def _pg_database(admin: Engine) -> Iterator[str]:
-    name = f"duyet_t_{secrets.token_hex(6)}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url: URL = admin.url.set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+from tests.databases import pg_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
@@ -54,7 +20,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'records.db'}"
     else:
-        yield from _pg_database(request.getfixturevalue("pg_admin"))
+        yield from pg_database(request.getfixturevalue("pg_admin"))
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""Working days (ngày làm việc): weekends, Vietnamese public holidays, and the department's
+own days off and make-up working Saturdays, from `definitions/calendar.yaml`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+import holidays
+from pydantic import Field
+
+from definitions.units import Strict
+
+
+class CalendarConfig(Strict):
+    country: str = "VN"
+    extra_days_off: list[dt.date] = []  # the department's own days off
+    make_up_working_days: list[dt.date] = Field(
+        default=[], description="weekend days worked in exchange for a bridged holiday"
+    )
+
+
+class WorkCalendar:
+    """Counts working days; holidays come from the `holidays` package (substitutes included)."""
+
+    def __init__(self, config: CalendarConfig | None = None) -> None:
+        self.config = config or CalendarConfig()
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays(self.config.country)
+
+    @cached_property
+    def _days_off(self) -> frozenset[dt.date]:
+        return frozenset(self.config.extra_days_off)
+
+    @cached_property
+    def _working_weekend_days(self) -> frozenset[dt.date]:
+        return frozenset(self.config.make_up_working_days)
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        return self._holidays.get(day)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self._working_weekend_days:
+            return True
+        if day.weekday() >= 5 or day in self._days_off:
+            return False
+        return day not in self._holidays
+
+    def add(self, start: dt.date, days: int) -> dt.date:
+        """The date `days` working days after `start` (before it when negative)."""
+        step = 1 if days >= 0 else -1
+        day, left = start, abs(days)
+        while left:
+            day += dt.timedelta(days=step)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (negative when end < start)."""
+        if end < start:
+            return -self.between(end, start)
+        return sum(
+            self.is_working_day(start + dt.timedelta(days=i))
+            for i in range(1, (end - start).days + 1)
+        )

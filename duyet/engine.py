@@ -1,0 +1,190 @@
+"""The review engine: a cycle read from the records and judged by its process definition.
+
+Used alike by the flow's tasks, the portal, the sweeper and the CLI, so that they all agree on
+what a cycle waits for. No Prefect here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from definitions.actors import stage_actors
+from definitions.loader import load_calendar, load_plan, load_processes, load_units
+from definitions.plan import Plan, PlanLine
+from definitions.process import ProcessDefinition
+from definitions.process import Stage as StageDefinition
+from definitions.stage_rules import Answer, CycleState, Stage, Step, StepKind, Verdict, next_step
+from definitions.units import UnitDirectory
+from definitions.workdays import WorkCalendar
+from duyet.settings import Settings
+from records.cycles import get_cycle
+from records.decisions import decisions_of_cycle
+from records.documents import version_of_round
+from records.models import ReviewCycle
+
+
+class AnswerView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    stage: str
+    round: int
+    verdict: Verdict
+    comment: str
+    at: dt.datetime
+
+
+class CycleView(BaseModel):
+    """A cycle as the engine sees it: where it is, who must act, what happens next."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle_id: str
+    plan_id: str
+    code: str
+    stage: Stage
+    round: int
+    status: str
+    flow_run_id: str | None
+    stage_deadline: dt.datetime | None
+    due: dt.date | None
+    document_sha256: str | None  # the version of this round, if any
+    expected: list[str]
+    answers: list[AnswerView]  # of this stage and round
+    step: StepKind
+    target: Stage | None
+    verdict: Verdict | None
+    missing: list[str]
+    by_silence: bool
+
+    @property
+    def decided(self) -> bool:
+        """Nothing left to wait for at this stage: the flow can move on."""
+        return self.step not in (StepKind.WAIT, StepKind.DONE)
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything read from `definitions/`: loaded once per process and directory."""
+
+    directory: UnitDirectory
+    calendar: WorkCalendar
+    processes: dict[str, ProcessDefinition]
+    plans_dir: Path
+    timezone: ZoneInfo
+
+    def plan(self, plan_id: str) -> Plan:
+        return _plan(self.plans_dir / f"{plan_id}.yaml")
+
+    def line(self, plan_id: str, code: str) -> PlanLine:
+        return self.plan(plan_id).line(code)
+
+    def process_of(self, line: PlanLine) -> ProcessDefinition:
+        return self.processes[line.process]
+
+    def stage(self, line: PlanLine, kind: Stage) -> StageDefinition:
+        return next(s for s in self.process_of(line).stages if s.kind == kind)
+
+    def deadline(self, start: dt.date, working_days: int) -> dt.datetime:
+        """The end of the working day `working_days` after `start`, in the office's time zone."""
+        day = self.calendar.add(start, working_days)
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.timezone)
+
+    def today(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.timezone).date()
+
+
+@lru_cache(maxsize=8)
+def _plan(path: Path) -> Plan:
+    return load_plan(path)
+
+
+@lru_cache(maxsize=4)
+def _definitions(root: Path, timezone: str) -> Definitions:
+    return Definitions(
+        directory=load_units(root / "units.yaml"),
+        calendar=load_calendar(root / "calendar.yaml"),
+        processes=load_processes(root / "processes"),
+        plans_dir=root / "plans",
+        timezone=ZoneInfo(timezone),
+    )
+
+
+def definitions(settings: Settings) -> Definitions:
+    """The definitions under `settings.definitions_dir` (cached; plans re-read per path)."""
+    return _definitions(settings.definitions_dir, settings.timezone)
+
+
+def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.datetime) -> CycleView:
+    """Read the cycle and its answers, and apply the stage rules to them."""
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    line = defs.line(cycle.plan_key, cycle.line_code)
+    stage = Stage(cycle.stage)
+    expected: list[str] = []
+    if stage not in (Stage.CLOSED, Stage.PUBLICATION):
+        expected = stage_actors(defs.stage(line, stage), line, defs.directory)
+    answers = [
+        AnswerView(
+            unit=d.reviewer_unit,
+            stage=d.stage,
+            round=d.round,
+            verdict=Verdict(d.verdict),
+            comment=d.comment,
+            at=d.decided_at,
+        )
+        for d in decisions_of_cycle(session, cycle_id=cycle_id)
+        if (d.stage, d.round) == (cycle.stage, cycle.round)
+    ]
+    version = version_of_round(session, cycle_id=cycle_id, round=cycle.round)
+    step = _step(defs, line, cycle, expected, answers, has_version=version is not None, now=now)
+    return CycleView(
+        cycle_id=cycle.id,
+        plan_id=cycle.plan_key,
+        code=cycle.line_code,
+        stage=stage,
+        round=cycle.round,
+        status=cycle.status,
+        flow_run_id=cycle.flow_run_id,
+        stage_deadline=cycle.stage_deadline,
+        due=cycle.due,
+        document_sha256=version.sha256 if version else None,
+        expected=expected,
+        answers=answers,
+        step=step.kind,
+        target=step.target,
+        verdict=step.verdict,
+        missing=list(step.missing),
+        by_silence=step.by_silence,
+    )
+
+
+def _step(
+    defs: Definitions,
+    line: PlanLine,
+    cycle: ReviewCycle,
+    expected: list[str],
+    answers: list[AnswerView],
+    *,
+    has_version: bool,
+    now: dt.datetime,
+) -> Step:
+    deadline_passed = cycle.stage_deadline is not None and now > cycle.stage_deadline
+    state = CycleState(
+        stage=Stage(cycle.stage),
+        round=cycle.round,
+        has_version=has_version,
+        deadline_passed=deadline_passed,
+    )
+    return next_step(
+        defs.process_of(line),
+        state,
+        expected=expected,
+        answers=[Answer(a.unit, a.verdict) for a in answers],
+    )

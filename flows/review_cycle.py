@@ -1,0 +1,81 @@
+"""The review cycle of one plan line: draft -> review -> approval -> publication.
+
+The flow only orchestrates: the records decide where the cycle is (re-read on every replay),
+the stage rules decide what comes next, tasks do the I/O. People are waited for by suspending
+the run; the portal records a decision first and then resumes the run.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.runtime import flow_run
+from pydantic import BaseModel
+
+from definitions.stage_rules import StepKind
+from tasks.cycle import CycleRef, OpenCycle, StepRequest, apply_step, open_or_attach, read_cycle
+from tasks.mail import StageRef, send_requests
+from tasks.runs import RunName, rename_run
+
+# A cycle moves through at most a few stages per round; this bounds a runaway loop.
+MAX_STEPS = 200
+
+
+class Resume(BaseModel):
+    """What a resume carries. The flow trusts only the records; this is for the run's history."""
+
+    cycle_id: str
+    stage: str
+    round: int
+    reason: str = "decided"
+
+
+def run_name() -> str:
+    parameters = flow_run.get_parameters()
+    return f"{parameters['code']} · vòng 1"
+
+
+def wait_key(stage: str, round: int, attempt: int) -> str:
+    """`review-r2`; a second wait at the same stage and round gets `review-r2-1`, and so on.
+
+    A key already used returns its stored input at once on replay, so a wait that must really
+    suspend again needs a key it has never used.
+    """
+    return f"{stage}-r{round}" + (f"-{attempt}" if attempt else "")
+
+
+@flow(name="review-cycle", flow_run_name=run_name, persist_result=True, log_prints=False)
+def review_cycle(plan_id: str, code: str, cycle_id: str | None = None) -> str:
+    """Drive one review cycle of plan line `code` until it is published, rejected or cancelled."""
+    logger = get_run_logger()
+    run_id = str(flow_run.get_id())
+    cycle_id = open_or_attach(
+        OpenCycle(plan_id=plan_id, code=code, cycle_id=cycle_id, flow_run_id=run_id)
+    )
+    attempts: dict[tuple[str, int], int] = {}
+    for _ in range(MAX_STEPS):
+        view = read_cycle(CycleRef(cycle_id=cycle_id))
+        if view.step == StepKind.DONE:
+            logger.info("Cycle %s of %s closed: %s", cycle_id, code, view.status)
+            return view.status
+        if view.step == StepKind.WAIT:
+            send_requests(StageRef(cycle_id=cycle_id, stage=view.stage, round=view.round))
+            place = (view.stage.value, view.round)
+            attempt = attempts.get(place, 0)
+            attempts[place] = attempt + 1
+            suspend_flow_run(wait_for_input=Resume, key=wait_key(*place, attempt))
+            continue
+        apply_step(
+            StepRequest(
+                cycle_id=cycle_id,
+                stage=view.stage,
+                round=view.round,
+                step=view.step,
+                target=view.target,
+                verdict=view.verdict,
+                by_silence=view.by_silence,
+            )
+        )
+        if view.step == StepKind.BACK_TO_DRAFT:
+            rename_run(RunName(flow_run_id=run_id, name=f"{code} · vòng {view.round + 1}"))
+    raise RuntimeError(f"cycle {cycle_id} did not settle after {MAX_STEPS} steps")

@@ -1,0 +1,232 @@
+"""Delivering the outbox over SMTP: at least once, each copy with the row's stable Message-ID.
+
+A row is marked sent in its own transaction right after the server accepts it. A sender that
+dies between the two has delivered a mail it did not record: after its claim lapses the mail
+is sent again, the same message with the same Message-ID. A server that cannot be reached
+costs no attempt; a message the server refuses, or loses the connection on, costs one, and
+after `mail_max_attempts` the row is dead and the Office is told, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.errors import MessageError
+
+import aiosmtplib
+from sqlalchemy.orm import Session, sessionmaker
+
+from definitions.units import UnitDirectory
+from duyet.settings import Settings, SettingsError
+from notifications.links import LinkMismatch
+from notifications.message import MissingDocument, prepare, sender_address
+from notifications.notices import notify_dead_letter
+from notifications.smtp import CONNECTION_ERRORS, Connection
+from records import audit
+from records.engine import make_engine, session_factory
+from records.outbox import claim_due, due_mail, get_mail, mark_failed, mark_sent, release_claims
+
+ACTOR = "mailer"
+CHUNK = 25  # rows claimed at a time
+DEFAULT_LIMIT = 5000  # rows per run
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0  # refused or interrupted, to be retried after a backoff
+    dead: int = 0  # gave up; the Office is told
+    connections: int = 0
+    error: str | None = None  # why the run stopped early: the server cannot be reached…
+    server: str = ""
+
+
+def backoff(attempts: int, *, settings: Settings, rng: random.Random | None = None) -> timedelta:
+    """The wait after the `attempts`-th failure: doubling from `mail_backoff_seconds`, capped at
+    `mail_backoff_max_seconds`, with equal jitter (half fixed, half random)."""
+    ceiling = settings.mail_backoff_max_seconds
+    delay = min(ceiling, settings.mail_backoff_seconds * 2 ** min(attempts - 1, 62))
+    half = delay / 2
+    return timedelta(seconds=half + (rng or random).uniform(0, half))
+
+
+def claim_lease(settings: Settings) -> timedelta:
+    """How long claimed rows wait for this sender: time to try a whole chunk, with margin."""
+    return timedelta(seconds=settings.smtp_timeout * (CHUNK + 2))
+
+
+async def deliver_due(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    directory: UnitDirectory,
+    now: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+    rng: random.Random | None = None,
+) -> DeliveryReport:
+    """Send the due rows (up to `limit`) over one connection, reopened if the server drops it."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else audit.utcnow
+    connection = Connection(settings)
+    report = DeliveryReport(server=connection.server)
+    with sessions.begin() as session:
+        if not due_mail(session, now=clock(), limit=1):
+            return report
+    run = _Run(sessions, settings, directory, connection, report, clock, rng)
+    try:
+        await connection.open()
+    except CONNECTION_ERRORS as error:
+        report.error = _describe(error)
+        return report
+    try:
+        await run.deliver(limit)
+    finally:
+        await connection.close()
+        report.connections = connection.opened
+    return report
+
+
+@dataclass
+class _Run:
+    sessions: sessionmaker[Session]
+    settings: Settings
+    directory: UnitDirectory
+    connection: Connection
+    report: DeliveryReport
+    clock: Callable[[], datetime]
+    rng: random.Random | None
+
+    async def deliver(self, limit: int) -> None:
+        lease = claim_lease(self.settings)
+        remaining = limit
+        while remaining > 0:
+            moment = self.clock()
+            with self.sessions.begin() as session:
+                claimed = claim_due(session, now=moment, lease=lease, limit=min(CHUNK, remaining))
+                ids = [mail.id for mail in claimed]
+            if not ids:
+                return
+            for index, mail_id in enumerate(ids):
+                remaining -= 1
+                if not await self._one(mail_id):
+                    self._release(ids[index:], claimed_until=moment + lease)
+                    return
+
+    async def _one(self, mail_id: int) -> bool:
+        """Try one row; False when the run must stop (server gone, settings missing)."""
+        try:
+            with self.sessions.begin() as session:
+                mail = get_mail(session, mail_id=mail_id)
+                message = prepare(session, mail, settings=self.settings, directory=self.directory)
+                recipient = mail.to_addr
+        except SettingsError as error:
+            self.report.error = str(error)
+            return False
+        except (LinkMismatch, MissingDocument, MessageError, ValueError) as error:
+            self._failed(mail_id, f"{type(error).__name__}: {error}")
+            return True
+        if not self.connection.connected:
+            try:
+                await self.connection.open()
+            except CONNECTION_ERRORS as error:
+                self.report.error = _describe(error)
+                return False
+        try:
+            await self.connection.send(
+                message, sender=sender_address(self.settings, self.directory), recipient=recipient
+            )
+        except CONNECTION_ERRORS as error:
+            # The server may have taken the message before the line went: it may come twice.
+            self._failed(mail_id, _describe(error))
+            await self.connection.close()
+            return True
+        except aiosmtplib.SMTPException as error:
+            self._failed(mail_id, _describe(error))
+            if getattr(error, "code", None) == 421:  # "service closing": reconnect for the next
+                await self.connection.close()
+            return True
+        with self.sessions.begin() as session:
+            mark_sent(session, mail_id=mail_id, actor=ACTOR, now=self.clock())
+        self.report.sent += 1
+        return True
+
+    def _failed(self, mail_id: int, error: str) -> None:
+        moment = self.clock()
+        with self.sessions.begin() as session:
+            attempts = get_mail(session, mail_id=mail_id).attempts + 1
+            mail = mark_failed(
+                session,
+                mail_id=mail_id,
+                error=error,
+                backoff=backoff(attempts, settings=self.settings, rng=self.rng),
+                max_attempts=self.settings.mail_max_attempts,
+                actor=ACTOR,
+                now=moment,
+            )
+            if mail.status == "dead":
+                notify_dead_letter(
+                    session,
+                    settings=self.settings,
+                    directory=self.directory,
+                    mail_id=mail_id,
+                    actor=ACTOR,
+                    now=moment,
+                )
+                self.report.dead += 1
+            else:
+                self.report.failed += 1
+
+    def _release(self, ids: list[int], *, claimed_until: datetime) -> None:
+        with self.sessions.begin() as session:
+            release_claims(session, mail_ids=ids, claimed_until=claimed_until, now=self.clock())
+
+
+async def run_sender(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    directory: UnitDirectory,
+    interval: float,
+    stop: asyncio.Event,
+    on_report: Callable[[DeliveryReport], None] | None = None,
+) -> None:
+    """Deliver every `interval` seconds until `stop` is set; longer while the server is down."""
+    wait = interval
+    while not stop.is_set():
+        report = await deliver_due(sessions, settings, directory=directory)
+        if on_report is not None:
+            on_report(report)
+        ceiling = max(interval, settings.mail_backoff_max_seconds)
+        wait = min(wait * 2, ceiling) if report.error else interval
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+
+
+def send_due(
+    settings: Settings,
+    *,
+    directory: UnitDirectory,
+    now: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> DeliveryReport:
+    """`deliver_due` for synchronous callers (the CLI), on an engine of its own."""
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = session_factory(engine)
+        return asyncio.run(
+            deliver_due(sessions, settings, directory=directory, now=now, limit=limit)
+        )
+    finally:
+        engine.dispose()
+
+
+def _describe(error: BaseException) -> str:
+    """What the server said, as the Office will read it in the dead-letter mail."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.code} {r.message} <{r.recipient}>" for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"{error.code} {error.message} ({type(error).__name__})"
+    return f"{type(error).__name__}: {error}".strip()

@@ -1,0 +1,72 @@
+"""One reused SMTP connection, as the settings describe it (SSL, STARTTLS, login, timeout)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from duyet.settings import Settings, SettingsError
+
+# What ends a connection (or never opens one), as opposed to the server refusing one message.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+    aiosmtplib.SMTPAuthenticationError,
+    aiosmtplib.SMTPHeloError,
+    OSError,
+    TimeoutError,
+)
+
+
+class Connection:
+    """Opened on demand, reopened after the server drops it, closed politely."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.smtp_host:
+            raise SettingsError("DUYET_SMTP_HOST is not set")
+        self.settings = settings
+        self.host = settings.smtp_host
+        self.port = settings.smtp_effective_port
+        self.opened = 0  # connections made, for the report
+        self._client: aiosmtplib.SMTP | None = None
+
+    @property
+    def server(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.is_connected
+
+    async def open(self) -> None:
+        settings = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            timeout=settings.smtp_timeout,
+            use_tls=settings.smtp_ssl,
+            start_tls=settings.smtp_starttls and not settings.smtp_ssl,
+        )
+        await client.connect()
+        self._client = client
+        self.opened += 1
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            await client.login(settings.smtp_username, password)
+
+    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+        """Hand one message over; returns once the server has accepted it (250 after DATA)."""
+        if self._client is None:
+            raise aiosmtplib.SMTPServerDisconnected("not connected")
+        await self._client.send_message(message, sender=sender, recipients=[recipient])
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except aiosmtplib.SMTPException:
+            client.close()

@@ -1,0 +1,105 @@
+"""Tasks that queue the mail of a stage: requests to the people it waits for.
+
+The outbox's idempotency key (cycle, stage, round, recipient, kind) makes a replay queue
+nothing new; the task is also keyed and persisted, so a replay does not even open the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from definitions.actors import lead_units, recipients
+from definitions.stage_rules import Stage
+from duyet.engine import CycleView, Definitions, definitions, evaluate
+from duyet.settings import Settings, get_settings
+from notifications import dispatch, notices
+from records.engine import session_scope
+
+ACTOR = "flow:review-cycle"
+
+
+class StageRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cycle_id: str
+    stage: Stage
+    round: int
+
+
+def _key(_: TaskRunContext, parameters: dict[str, Any]) -> str:
+    ref: StageRef = parameters["request"]
+    return f"requests-{ref.cycle_id}-{ref.stage}-r{ref.round}"
+
+
+@task(persist_result=True, cache_key_fn=_key, retries=3, retry_delay_seconds=2)
+def send_requests(request: StageRef) -> int:
+    """Queue the requests of the cycle's current stage and round; return how many mails."""
+    settings = get_settings()
+    defs = definitions(settings)
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(settings.database_url) as session:
+        view = evaluate(session, defs, cycle_id=request.cycle_id, now=now)
+        if (view.stage, view.round) != (request.stage, request.round) or not view.expected:
+            return 0
+        return len(queue_requests(session, settings, defs, view, now=now))
+
+
+def queue_requests(
+    session: Session, settings: Settings, defs: Definitions, view: CycleView, *, now: dt.datetime
+) -> list[Any]:
+    """The request mails of `view`'s stage and round, to the units it waits for."""
+    deadline = view.stage_deadline.astimezone(defs.timezone).date() if view.stage_deadline else None
+    common: dict[str, Any] = {
+        "settings": settings,
+        "directory": defs.directory,
+        "cycle_id": view.cycle_id,
+        "round": view.round,
+        "actor": ACTOR,
+        "units": view.expected,
+        "deadline": deadline,
+        "now": now,
+    }
+    if view.stage == Stage.DRAFT and view.round > 1:
+        return list(dispatch.notify_changes_requested(session, **common))
+    if view.stage == Stage.DRAFT:
+        return list(dispatch.request_draft(session, **common))
+    if view.stage == Stage.REVIEW:
+        return list(dispatch.request_review(session, **common))
+    if view.stage == Stage.APPROVAL:
+        return list(dispatch.request_approval(session, **common))
+    return []
+
+
+def published(session: Session, settings: Settings, defs: Definitions, view: CycleView) -> None:
+    """Send the published document to the recipients (Nơi nhận) of the publication stage."""
+    line = defs.line(view.plan_id, view.code)
+    units = recipients(defs.stage(line, Stage.PUBLICATION), line, defs.directory)
+    notices.notify_published(
+        session,
+        settings=settings,
+        directory=defs.directory,
+        cycle_id=view.cycle_id,
+        actor=ACTOR,
+        units=units,
+    )
+
+
+def closed_rejected(
+    session: Session, settings: Settings, defs: Definitions, view: CycleView
+) -> None:
+    """Tell the lead unit(s) the cycle ended without approval."""
+    line = defs.line(view.plan_id, view.code)
+    notices.notify_rejected(
+        session,
+        settings=settings,
+        directory=defs.directory,
+        cycle_id=view.cycle_id,
+        actor=ACTOR,
+        units=lead_units(line, defs.directory),
+    )

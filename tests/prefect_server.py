@@ -1,0 +1,122 @@
+"""A real Prefect server and a real process worker, each in its own process, for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from duyet.settings import PROJECT_ROOT
+
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prefect_env(home: Path, api_url: str | None = None) -> dict[str, str]:
+    """Environment for a Prefect process isolated under `home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUYET_"))}
+    env |= {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+    }
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
+    """`prefect server start` on a free loopback port, its database under `home`."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=prefect_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while not _healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError(
+                f"Prefect server did not start:\n{(home / 'server.log').read_text()}"
+            )
+        time.sleep(0.3)
+    try:
+        yield Server(url=url, home=home, process=process)
+    finally:
+        stop(process)
+        log.close()
+
+
+def start_worker(
+    server: Server, env: Mapping[str, str], *, name: str = "test"
+) -> subprocess.Popen[bytes]:
+    """A `prefect worker start` on the `duyet` pool, running flows from the project folder."""
+    with (server.home / f"worker-{name}.log").open("ab") as log:  # the child keeps its own fd
+        return subprocess.Popen(
+            [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process", "--name", name],
+            env={**prefect_env(server.home, server.api_url), **env},
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+    """Stop a process group started above; kill it if it does not stop in time."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
