@@ -151,5 +151,11 @@ def next_step(
     if approvals >= _quorum(stage.policy, len(expected)):
         return advance
     if state.deadline_passed and stage.on_silence == OnSilence.NO_OBJECTION:
-        return Step(advance.kind, target=advance.target, verdict=Verdict.APPROVE, by_silence=True)
+        return Step(
+            advance.kind,
+            target=advance.target,
+            verdict=Verdict.APPROVE,
+            missing=missing,
+            by_silence=True,
+        )
     return Step(StepKind.WAIT, missing=missing)

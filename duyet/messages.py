@@ -405,3 +405,6 @@ CLI_CYCLES: dict[str, Any] = {
     "status.rejected": "không được thông qua",
     "status.cancelled": "đã rút",
 }
+
+# The comment recorded for a unit deemed to agree by the silence rule.
+SILENCE_CONSENT = "Quá hạn không có ý kiến: coi như đồng ý (theo quy trình)."

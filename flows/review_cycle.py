@@ -13,7 +13,15 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel
 
 from definitions.stage_rules import StepKind
-from tasks.cycle import CycleRef, OpenCycle, StepRequest, apply_step, open_or_attach, read_cycle
+from tasks.cycle import (
+    CycleRef,
+    OpenCycle,
+    StepRequest,
+    apply_step,
+    current_round,
+    open_or_attach,
+    read_cycle,
+)
 from tasks.mail import StageRef, send_requests
 from tasks.runs import RunName, rename_run
 
@@ -31,8 +39,9 @@ class Resume(BaseModel):
 
 
 def run_name() -> str:
+    """`2.2.đ · vòng 2`: the round as the records hold it when this process (re)starts."""
     parameters = flow_run.get_parameters()
-    return f"{parameters['code']} · vòng 1"
+    return f"{parameters['code']} · vòng {current_round(parameters.get('cycle_id'))}"
 
 
 def wait_key(stage: str, round: int, attempt: int) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict
 
 from definitions.stage_rules import Stage, StepKind, Verdict
@@ -19,6 +20,7 @@ from records.cycles import (
     attach_flow_run,
     close_rejected,
     cycle_of_flow_run,
+    get_cycle,
     open_cycle,
     publish_document,
 )
@@ -65,6 +67,17 @@ def _key(_: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def current_round(cycle_id: str | None) -> int:
+    """The cycle's round now (1 for a run that has not opened its cycle yet)."""
+    run_id = flow_run.get_id()
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        if cycle_id is not None:
+            return get_cycle(session, cycle_id=cycle_id).round
+        cycle = cycle_of_flow_run(session, flow_run_id=str(run_id)) if run_id else None
+        return cycle.round if cycle is not None else 1
 
 
 @task(persist_result=True, cache_key_fn=_key, retries=3, retry_delay_seconds=2)

@@ -11,11 +11,13 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from definitions.stage_rules import StepKind
+from definitions.stage_rules import StepKind, Verdict
 from duyet.engine import CycleView, Definitions, definitions, evaluate
 from duyet.settings import Settings, get_settings
 from notifications.followups import escalate, send_reminder
+from duyet.messages import SILENCE_CONSENT
 from records.cycles import open_cycles
+from records.decisions import record_decision
 from records.engine import session_scope
 
 ACTOR = "flow:sweeper"
@@ -40,6 +42,8 @@ def follow_up(now: dt.datetime) -> FollowUpReport:
         with session_scope(settings.database_url) as session:
             view = evaluate(session, defs, cycle_id=cycle_id, now=now)
             report.cycles += 1
+            if view.decided and view.by_silence:
+                _record_silence(session, view, now)
             if view.decided:
                 report.decided.append(cycle_id)
             elif view.step == StepKind.WAIT and view.stage_deadline and view.missing:
@@ -47,6 +51,25 @@ def follow_up(now: dt.datetime) -> FollowUpReport:
                 report.reminders += reminded
                 report.escalations += escalated
     return report
+
+
+def _record_silence(session: Session, view: CycleView, now: dt.datetime) -> None:
+    """The silence rule, written down: each silent unit's consent becomes a decision on record,
+    so the trail says who was deemed to agree, when and why, whatever clock reads it later."""
+    assert view.document_sha256 is not None
+    for unit in view.missing:
+        record_decision(
+            session,
+            cycle_id=view.cycle_id,
+            stage=view.stage.value,
+            round=view.round,
+            reviewer_unit=unit,
+            reviewer_person=None,
+            verdict=Verdict.APPROVE,
+            comment=SILENCE_CONSENT,
+            document_sha256=view.document_sha256,
+            now=now,
+        )
 
 
 def _chase(

@@ -94,12 +94,13 @@ def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
 
 
 def start_worker(
-    server: Server, env: Mapping[str, str], *, name: str = "test"
+    server: Server, env: Mapping[str, str], *, name: str = "test", limit: int = 8
 ) -> subprocess.Popen[bytes]:
     """A `prefect worker start` on the `duyet` pool, running flows from the project folder."""
     with (server.home / f"worker-{name}.log").open("ab") as log:  # the child keeps its own fd
         return subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process", "--name", name],
+            [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process"]
+            + ["--name", name, "--limit", str(limit)],
             env={**prefect_env(server.home, server.api_url), **env},
             cwd=PROJECT_ROOT,
             stdout=log,

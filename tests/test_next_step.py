@@ -73,7 +73,7 @@ def test_silence_at_the_deadline(process: ProcessDefinition) -> None:
     before = step(lenient, Stage.REVIEW, {"u1": A}, deadline_passed=False)
     assert before.kind == StepKind.WAIT
     after = step(lenient, Stage.REVIEW, {"u1": A}, deadline_passed=True)
-    assert (after.kind, after.by_silence) == (StepKind.ADVANCE, True)
+    assert (after.kind, after.by_silence, after.missing) == (StepKind.ADVANCE, True, ("u2", "u3"))
     objected = step(lenient, Stage.REVIEW, {"u1": C}, deadline_passed=True)
     assert objected.kind == StepKind.BACK_TO_DRAFT
 

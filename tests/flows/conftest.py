@@ -4,17 +4,22 @@ the definitions and a real SMTP server — each real, each isolated under one te
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
 import pytest
+import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.deployments import arun_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
@@ -22,13 +27,40 @@ from definitions.plan import Plan
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from flows.deploy import apply
-from flows.deployments import line_deployment
+from flows.deployments import line_deployment, sweeper_deployment
 from records import migrate
 from tests.prefect_server import Server, prefect_server, start_worker, stop
 from tests.smtp_sink import Recorder, smtp_sink
 
 T = TypeVar("T")
 SEED_PLAN = "ke-hoach-cchc-2023-svhttdl"
+# Lines given another process than the default, to exercise the policies end to end.
+PROCESS_OF_LINE = {"2.1.b": "quorum-2", "6.3": "first-response", "6.2": "silence-consents"}
+REVIEW_POLICIES = {
+    "quorum-2": {"policy": {"kind": "quorum", "count": 2}},
+    "first-response": {"policy": {"kind": "any"}},
+    "silence-consents": {"on_silence": "no_objection"},
+}
+
+
+def _variant_processes(definitions: Path) -> None:
+    """Process definitions that differ from the default only in their review stage, and the
+    seed lines that use them."""
+    default = yaml.safe_load((definitions / "processes" / "default.yaml").read_text("utf-8"))
+    for name, review in REVIEW_POLICIES.items():
+        variant = {**default, "id": name, "name": f"{default['name']} ({name})"}
+        variant["stages"] = [
+            {**stage, **review} if stage["kind"] == "review" else stage
+            for stage in default["stages"]
+        ]
+        (definitions / "processes" / f"{name}.yaml").write_text(
+            yaml.safe_dump(variant, allow_unicode=True), "utf-8"
+        )
+    plan_path = definitions / "plans" / f"{SEED_PLAN}.yaml"
+    plan = yaml.safe_load(plan_path.read_text("utf-8"))
+    for line in plan["lines"]:
+        line["process"] = PROCESS_OF_LINE.get(line["code"], line["process"])
+    plan_path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), "utf-8")
 
 
 @dataclass
@@ -53,6 +85,40 @@ class Stack:
             return [s.type.value for s in states]
 
         return asyncio.run(read())
+
+    def task_states(self, flow_run_id: str) -> dict[str, list[str]]:
+        """The state names of the run's task runs, by task name (across every replay)."""
+
+        async def read() -> dict[str, list[str]]:
+            async with get_client() as client:
+                runs = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+                )
+            found: dict[str, list[str]] = {}
+            for run in runs:
+                name = run.name.rsplit("-", 1)[0]
+                found.setdefault(name, []).append(run.state.name.upper() if run.state else "")
+            return found
+
+        return asyncio.run(read())
+
+    def sweep(self, now: dt.datetime) -> FlowRun:
+        """Run the sweeper deployment on the worker with a fixed clock, to completion."""
+
+        async def run() -> FlowRun:
+            async with get_client() as client:
+                flow_run = await arun_deployment(
+                    "sweeper/sweeper",
+                    client=client,
+                    parameters={"now": now.isoformat()},
+                    timeout=120,
+                    poll_interval=0.5,
+                    as_subflow=False,
+                )
+                assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+                return flow_run
+
+        return asyncio.run(run())
 
     def wait_state(self, flow_run_id: str, state: StateType, timeout: float = 90) -> FlowRun:
         return wait_for(
@@ -83,6 +149,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         definitions,
         ignore=shutil.ignore_patterns("*.py", "__pycache__", "seed"),
     )
+    _variant_processes(definitions)
     with smtp_sink() as (controller, recorder), prefect_server(root / "prefect") as server:
         env = {
             "DUYET_VAR_DIR": str(root / "var"),
@@ -102,6 +169,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             async def deploy() -> None:
                 async with get_client() as client:
                     specs = [line_deployment(plan, line) for line in plan.lines]
+                    specs.append(replace(sweeper_deployment(), schedules=[]))  # run on demand
                     await apply(client, specs, project_dir=PROJECT_ROOT)
 
             asyncio.run(deploy())

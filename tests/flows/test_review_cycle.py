@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from prefect.client.schemas.objects import StateType
+from sqlalchemy import select
 
 from definitions.stage_rules import Verdict
-from flows.control import Draft, Nudge, start_cycle
+from flows.control import Draft, Nudge, resume_if_decided, start_cycle
+from records.audit import events as audit_events
+from records.documents import submit_version
+from records.engine import session_scope
+from records.errors import VersionUnchanged
+from records.models import Mail
 from tests.flows.conftest import Stack, wait_for
-from tests.flows.helpers import answer, deliver, stage_of
+from tests.flows.helpers import answer, deliver, send_version, stage_of
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +72,124 @@ def test_a_full_cycle_reaches_publication(stack: Stack) -> None:
     states = stack.states(run_id)
     assert states[:1] == ["SCHEDULED"] and states[-1] == "COMPLETED"
     assert states.count("PAUSED") == 2 and "RUNNING" in states
+
+
+def test_changes_requested_then_a_new_version_then_approval(stack: Stack) -> None:
+    code = "1.2"  # Văn phòng leads; Thanh tra and the three management departments review
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    requests = mails(stack, code, "góp ý")
+    assert len(requests) == 4
+    assert answer(stack.settings, requests[0], A, "Đồng ý") == Nudge.UNDECIDED
+    assert answer(stack.settings, requests[1], C, "Bổ sung căn cứ pháp lý") == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "draft", 2)
+    deliver(stack.settings)
+    back = [m for m in stack.mail.about(code) if "vanphong@" in str(m["To"])]
+    assert len(back) == 1
+    assert "Bổ sung căn cứ pháp lý" in back[0].get_body(preferencelist=("plain",)).get_content()
+    with pytest.raises(VersionUnchanged):  # the same text again is refused
+        send_version(stack.settings, back[0], b"Du thao vong 1")
+    assert send_version(stack.settings, back[0], b"Du thao vong 2, da bo sung") == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "review", 2)
+    deliver(stack.settings)
+    round_two = [m for m in stack.mail.about(code) if "vòng 2" in str(m["Subject"])]
+    reviews = [m for m in round_two if "góp ý" in str(m["Subject"]).lower()]
+    assert len(reviews) == 4
+    for message in reviews:
+        answer(stack.settings, message, A)
+    suspended_at(stack, cycle_id, run_id, "approval", 2)
+    deliver(stack.settings)
+    board = [m for m in stack.mail.about(code) if "bangiamdoc@" in str(m["To"])]
+    assert answer(stack.settings, board[-1], A) == Nudge.RESUMED
+    stack.wait_state(run_id, StateType.COMPLETED)
+    assert stage_of(stack.settings, cycle_id) == ("closed", 2, "published")
+    assert stack.run(run_id).name == f"{code} · vòng 2"
+
+
+def test_rejected_at_approval_goes_back_to_draft(stack: Stack) -> None:
+    code = "2.2.a"  # the only partner is the public: nobody reviews, the board approves
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+    board = [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    assert answer(stack.settings, board[0], R, "Chưa phù hợp") == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "draft", 2)
+    lead = [m for m in mails(stack, code, "") if "vanphong@" in str(m["To"])]
+    assert send_version(stack.settings, lead[-1], b"Ban sua sau khi bi tra lai") == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "approval", 2)
+
+
+def test_quorum_of_two(stack: Stack) -> None:
+    code = "2.1.b"  # four reviewers, the line's process needs two approvals
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    requests = mails(stack, code, "góp ý")
+    assert len(requests) == 4
+    assert answer(stack.settings, requests[0], A) == Nudge.UNDECIDED
+    assert answer(stack.settings, requests[1], A) == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+
+
+def test_first_response_decides(stack: Stack) -> None:
+    code = "6.3"
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    requests = mails(stack, code, "góp ý")
+    assert len(requests) == 5
+    assert answer(stack.settings, requests[3], A) == Nudge.RESUMED
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+
+
+def test_a_version_attached_before_the_run_starts_is_seen_without_a_resume(stack: Stack) -> None:
+    code = "4.3.b"
+    cycle_id, run_id = open_line(stack, code, draft=None)
+    with session_scope(stack.settings.database_url) as session:  # the Office attaches it now
+        submit_version(
+            session,
+            cycle_id=cycle_id,
+            content=b"Bao cao dao tao",
+            filename="bao-cao.txt",
+            media_type="text/plain",
+            submitted_by="office",
+            max_bytes=stack.settings.max_document_bytes,
+        )
+    assert asyncio.run(resume_if_decided(stack.settings, cycle_id)) == Nudge.NOT_PAUSED
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    assert not [m for m in mails(stack, code, "") if "soạn thảo" in str(m["Subject"]).lower()]
+
+
+def test_replays_do_no_side_effect_twice(stack: Stack) -> None:
+    code = "5.3"  # Phòng Kế hoạch - Tài chính leads; five affiliated units review
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    for message in mails(stack, code, "góp ý"):
+        answer(stack.settings, message, A)
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+    board = [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    answer(stack.settings, board[0], A)
+    stack.wait_state(run_id, StateType.COMPLETED)
+    deliver(stack.settings)
+    with session_scope(stack.settings.database_url) as session:
+        events = [
+            e.action
+            for e in audit_events(session)
+            if json.loads(e.payload).get("cycle_id") == cycle_id
+        ]
+        queued = session.scalars(select(Mail).where(Mail.cycle_id == cycle_id)).all()
+    assert events.count("stage.advanced") == 3  # draft→review→approval→publication
+    assert events.count("document.published") == 1
+    assert events.count("link.issued") == 5 + 1
+    assert events.count("mail.queued") == len(queued) == 5 + 1 + len(published_to(stack, code))
+    assert len({m.message_id for m in queued}) == len(queued)
+    received = [m["Message-ID"] for m in stack.mail.about(code)]
+    assert sorted(received) == sorted(m.message_id for m in queued)  # each arrived once
+    task_states = stack.task_states(run_id)
+    assert task_states["apply_step"].count("COMPLETED") == 4
+    assert task_states["send_requests"].count("COMPLETED") == 2
+    assert (
+        "CACHED" in " ".join(task_states["open_or_attach"]).upper()
+        or len(task_states["open_or_attach"]) >= 3
+    )
+
+
+def published_to(stack: Stack, code: str) -> list[object]:
+    return [m for m in stack.mail.about(code) if "ban hành" in str(m["Subject"]).lower()]

@@ -1,0 +1,116 @@
+"""The Office's commands against the running stack: start, status, cancel, deploy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from typer.testing import CliRunner
+
+from duyet.cli import app
+from duyet.settings import PROJECT_ROOT
+from notifications.links import LinkOutcome, check_link
+from records.engine import session_scope
+from tests.flows.conftest import Stack, wait_for
+from tests.flows.helpers import stage_of, token_in
+from tests.flows.test_review_cycle import mails, suspended_at
+from tests.prefect_server import PREFECT, prefect_env
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def cli(stack: Stack, *args: str) -> str:
+    result = runner.invoke(app, list(args), env={**stack.env, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_start_status_and_cancel(stack: Stack, tmp_path: Path) -> None:
+    draft = tmp_path / "du-thao.txt"
+    draft.write_text("Dự thảo kế hoạch tự chủ tài chính", encoding="utf-8")
+    started = json.loads(cli(stack, "start", "5.2", "--draft", str(draft), "--json"))["started"]
+    cycle_id, run_id = started[0]["cycle_id"], started[0]["flow_run_id"]
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    status = json.loads(cli(stack, "status", "5.2", "--json"))["cycles"]
+    mine = next(c for c in status if c["id"] == cycle_id)
+    assert (mine["stage"], mine["round"], mine["flow_run_id"], mine["state"]) == (
+        "review", 1, run_id, "Suspended"
+    )  # fmt: skip
+    assert "5.2" in cli(stack, "status")
+    requests = mails(stack, "5.2", "góp ý")
+    assert len(requests) == 5
+    cli(stack, "cancel", "5.2", "--reason", "Thay đổi nhiệm vụ")
+    assert stage_of(stack.settings, cycle_id) == ("closed", 1, "cancelled")
+    stack.wait_state(run_id, StateType.CANCELLED, timeout=30)
+    with session_scope(stack.settings.database_url) as session:  # every link died
+        for message in requests:
+            check = check_link(
+                session, secret=stack.settings.require_secret(), raw_token=token_in(message)
+            )
+            assert check.outcome == LinkOutcome.REVOKED
+    told = [m for m in mails(stack, "5.2", "") if "Dừng" in str(m["Subject"])]
+    assert len(told) == 6  # the lead and the five reviewers
+    done = json.loads(cli(stack, "status", "5.2", "--json"))["cycles"]
+    assert next(c for c in done if c["id"] == cycle_id)["stage"] == "done"
+
+
+def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
+    draft = tmp_path / "du-thao.txt"
+    draft.write_text("Dự thảo", encoding="utf-8")
+    started = []
+    for section in sorted({line.section for line in stack.plan.lines}):
+        out = cli(stack, "start", "--section", section, "--draft", str(draft), "--json")
+        started += json.loads(out)["started"]
+    assert sorted(s["code"] for s in started) == sorted(line.code for line in stack.plan.lines)
+    for item in started:
+        wait_for(
+            lambda item=item: stack.run(item["flow_run_id"]).state.type == StateType.PAUSED,
+            timeout=300,
+            what=f"{item['code']} suspended",
+        )
+    stages = {stage_of(stack.settings, s["cycle_id"])[0] for s in started}
+    assert stages <= {"review", "approval"}
+
+
+def test_prefect_deploy_all_with_the_generated_yaml(stack: Stack, tmp_path: Path) -> None:
+    out = cli(stack, "deploy", "--yaml-only", "--prefect-yaml", str(tmp_path / "prefect.yaml"))
+    assert "45" in out
+    committed = (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    assert (
+        committed
+        == (tmp_path / "prefect.yaml")
+        .read_text(encoding="utf-8")
+        .replace(str(tmp_path), str(PROJECT_ROOT))
+        or "review-cycle" in committed
+    )
+    env = {**prefect_env(stack.server.home, stack.server.api_url), "PWD": str(PROJECT_ROOT)}
+    result = subprocess.run(
+        [
+            PREFECT,
+            "--no-prompt",
+            "deploy",
+            "--all",
+            "--prefect-file",
+            str(tmp_path / "prefect.yaml"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    async def count() -> int:
+        async with get_client() as client:
+            deployments = await client.read_deployments()
+        return sum(d.work_pool_name == "duyet" for d in deployments)
+
+    assert asyncio.run(count()) >= 45

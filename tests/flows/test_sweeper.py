@@ -1,0 +1,94 @@
+"""The sweeper on a fixed clock: reminders, escalation, the silence rule, and the reconciler
+that unsticks a cycle whose decision came without a resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from prefect.client.schemas.objects import StateType
+
+from definitions.stage_rules import Verdict
+from duyet.engine import definitions
+from flows.control import view_of
+from records.decisions import record_decision
+from records.engine import session_scope
+from tests.flows.conftest import Stack
+from tests.flows.helpers import answer, deliver, stage_of
+from tests.flows.test_review_cycle import mails, open_line, suspended_at
+
+pytestmark = pytest.mark.slow
+
+
+def at(stack: Stack, day: dt.date, hour: int = 9) -> dt.datetime:
+    tz = definitions(stack.settings).timezone
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
+
+
+def deadline_day(stack: Stack, cycle_id: str) -> dt.date:
+    view = view_of(stack.settings, cycle_id)
+    assert view.stage_deadline is not None
+    return view.stage_deadline.astimezone(definitions(stack.settings).timezone).date()
+
+
+def test_reminder_then_escalation_to_the_head_then_the_board(stack: Stack) -> None:
+    code = "1.6"  # one reviewer: Phòng Tổ chức - Pháp chế; reminders 2 and 1 days before
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    calendar = definitions(stack.settings).calendar
+    deadline = deadline_day(stack, cycle_id)
+    stack.sweep(at(stack, calendar.add(deadline, -1)))
+    stack.sweep(at(stack, calendar.add(deadline, -1), hour=15))  # a second pass: nothing new
+    reminders = [m for m in mails(stack, code, "") if "Nhắc" in str(m["Subject"])]
+    assert len(reminders) == 1 and "tochuc.phapche@" in str(reminders[0]["To"])
+    stack.sweep(at(stack, calendar.add(deadline, 2)))
+    heads = [m for m in mails(stack, code, "") if "truongphong.tcpc@" in str(m["To"])]
+    assert len(heads) == 1
+    assert not [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    stack.sweep(at(stack, calendar.add(deadline, 4)))
+    stack.sweep(at(stack, calendar.add(deadline, 5)))
+    board = [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    assert len(board) == 1
+    assert stage_of(stack.settings, cycle_id)[:2] == ("review", 1)  # escalation keeps waiting
+
+
+def test_silence_at_the_deadline_counts_as_consent(stack: Stack) -> None:
+    code = "6.2"  # two reviewers; this line's process says silence consents
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    requests = mails(stack, code, "góp ý")
+    assert len(requests) == 2
+    answer(stack.settings, requests[0], Verdict.APPROVE, "Đồng ý")
+    deadline = deadline_day(stack, cycle_id)
+    stack.sweep(at(stack, deadline, hour=12))  # on the deadline day: still waiting
+    assert stage_of(stack.settings, cycle_id)[:2] == ("review", 1)
+    calendar = definitions(stack.settings).calendar
+    stack.sweep(at(stack, calendar.add(deadline, 1)))
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+    silent = [a for a in view_of(stack.settings, cycle_id).answers]
+    assert silent == []  # the approval stage has no answers yet
+    deliver(stack.settings)
+
+
+def test_the_reconciler_resumes_a_decided_stage_nobody_resumed(stack: Stack) -> None:
+    code = "4.3.a"  # one reviewer: Sở Nội vụ
+    cycle_id, run_id = open_line(stack, code)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    view = view_of(stack.settings, cycle_id)
+    with session_scope(stack.settings.database_url) as session:  # decided, but no resume
+        record_decision(
+            session,
+            cycle_id=cycle_id,
+            stage="review",
+            round=1,
+            reviewer_unit="so-noi-vu",
+            reviewer_person="Chuyên viên Sở Nội vụ",
+            verdict=Verdict.APPROVE,
+            comment="Đồng ý",
+            document_sha256=view.document_sha256 or "",
+        )
+    time.sleep(3)
+    assert stack.run(run_id).state.type == StateType.PAUSED  # stuck without the reconciler
+    stack.sweep(dt.datetime.now(dt.UTC))
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
