@@ -12,6 +12,7 @@ from definitions.loader import load_units
 from definitions.units import UnitDirectory
 from duyet.settings import PROJECT_ROOT
 from tests.databases import pg_admin_engine
+from tests.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def pg_admin() -> Iterator[Engine]:
     """The PostgreSQL test server (skipped when down, unless DUYET_REQUIRE_PG=1)."""
     yield from pg_admin_engine()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Prefect server, process worker, records database, definitions and SMTP, all real."""
+    yield from running_stack(tmp_path_factory.mktemp("stack"))

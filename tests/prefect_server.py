@@ -17,6 +17,7 @@ from pathlib import Path
 from duyet.settings import PROJECT_ROOT
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
+WORKER = [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process"]
 
 
 def free_port() -> int:
@@ -99,8 +100,7 @@ def start_worker(
     """A `prefect worker start` on the `duyet` pool, running flows from the project folder."""
     with (server.home / f"worker-{name}.log").open("ab") as log:  # the child keeps its own fd
         return subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process"]
-            + ["--name", name, "--limit", str(limit)],
+            [*WORKER, "--name", name, "--limit", str(limit)],
             env={**prefect_env(server.home, server.api_url), **env},
             cwd=PROJECT_ROOT,
             stdout=log,

@@ -16,10 +16,10 @@ from duyet.cli import app
 from duyet.settings import PROJECT_ROOT
 from notifications.links import LinkOutcome, check_link
 from records.engine import session_scope
-from tests.flows.conftest import Stack, wait_for
 from tests.flows.helpers import stage_of, token_in
 from tests.flows.test_review_cycle import mails, suspended_at
 from tests.prefect_server import PREFECT, prefect_env
+from tests.stack import Stack, wait_for
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()

@@ -16,8 +16,8 @@ from records.documents import submit_version
 from records.engine import session_scope
 from records.errors import VersionUnchanged
 from records.models import Mail
-from tests.flows.conftest import Stack, wait_for
 from tests.flows.helpers import answer, deliver, send_version, stage_of
+from tests.stack import Stack, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from duyet.engine import definitions
 from flows.control import view_of
 from records.decisions import record_decision
 from records.engine import session_scope
-from tests.flows.conftest import Stack
 from tests.flows.helpers import answer, deliver, stage_of
 from tests.flows.test_review_cycle import mails, open_line, suspended_at
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 

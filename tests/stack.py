@@ -1,5 +1,5 @@
-"""The whole stack for flow tests: a Prefect server, a process worker, the records database,
-the definitions and a real SMTP server — each real, each isolated under one temporary folder."""
+"""The whole stack for flow and portal tests: a Prefect server, a process worker, the records
+database, the definitions and a real SMTP server — each real, isolated under one folder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
-import pytest
 import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -140,9 +139,8 @@ def wait_for(probe: Callable[[], T | bool | None], *, timeout: float, what: str)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("stack")
+def running_stack(root: Path) -> Iterator[Stack]:
+    """Start everything under `root`; stop it all afterwards."""
     definitions = root / "definitions"
     shutil.copytree(
         PROJECT_ROOT / "definitions",
