@@ -14,6 +14,7 @@ from duyet.cli_db import db_app
 from duyet.cli_demo import demo
 from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
+from duyet.cli_up import up_command
 from duyet.messages import CLI
 from duyet.settings import get_settings
 from records.engine import display_url
@@ -34,6 +35,7 @@ app.command("deploy")(cli_cycles.deploy)
 app.command("start")(cli_cycles.start)
 app.command("status")(cli_cycles.status)
 app.command("cancel")(cli_cycles.cancel)
+app.command("up")(up_command)
 
 
 def main() -> None:
@@ -50,3 +52,7 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(2)
+
+
+if __name__ == "__main__":  # `python -m duyet.cli …`, as the stack's children are started
+    main()

@@ -408,3 +408,28 @@ CLI_CYCLES: dict[str, Any] = {
 
 # The comment recorded for a unit deemed to agree by the silence rule.
 SILENCE_CONSENT = "Quá hạn không có ý kiến: coi như đồng ý (theo quy trình)."
+
+UP: dict[str, Any] = {
+    "title": "duyet đang chạy",
+    "columns": ["Thành phần", "Trạng thái", "PID", "Địa chỉ", "Nhật ký"],
+    "running": "đang chạy",
+    "stopped": "đã dừng",
+    "prefect-ui": "giao diện Prefect",
+    "urls": "Cổng thông tin: {portal}   Prefect: {prefect}",
+    "inbox": "Hộp thư thử nghiệm (mọi thư gửi đi nằm ở đây): {url}",
+    "smtp": "Thư được gửi qua máy chủ SMTP {host}.",
+    "stop-hint": "Nhấn Ctrl-C để dừng tất cả.",
+    "starting": "Đang khởi động Prefect, worker, cổng thông tin và bộ gửi thư…",
+    "stopping": "Đang dừng…",
+    "stopped-all": "Đã dừng mọi thành phần.",
+    "restarted": "{name} đã dừng bất ngờ: đã khởi động lại (lần {count}).",
+    "error": "Lỗi:",
+    "port-in-use": (
+        "Cổng {port} đang được dùng: dừng chương trình đang dùng nó, hoặc đặt {variable}."
+    ),
+    "not-loopback": (
+        "Hộp thư thử nghiệm chỉ chạy khi DUYET_PUBLIC_BASE_URL trỏ về máy này (127.0.0.1): "
+        "hãy đặt DUYET_SMTP_HOST để gửi thư thật."
+    ),
+    "failed": "Không khởi động được {detail}",
+}

@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=8, ge=1)  # then the mail is a dead letter
     mail_backoff_seconds: float = Field(default=30.0, gt=0)  # first retry delay, doubled each time
     mail_backoff_max_seconds: float = Field(default=3600.0, gt=0)
-    dev_mail: bool = False  # the local mail sink (issue: one-command stack)
+    dev_mail: bool = False  # the local mail sink and /dev/inbox (refused off loopback)
+    dev_mail_port: int = Field(default=8025, ge=1, le=65535)
+    portal_host: str = "127.0.0.1"
+    portal_port: int = Field(default=8000, ge=1, le=65535)
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

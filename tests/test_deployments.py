@@ -1,0 +1,45 @@
+"""Deployment specs and prefect.yaml, from the seed plan: pure, no server."""
+
+from __future__ import annotations
+
+import yaml
+
+from definitions.loader import load_plan
+from duyet.settings import PROJECT_ROOT
+from flows.deployments import all_deployments, line_deployment, prefect_yaml
+
+PLAN = load_plan(PROJECT_ROOT / "definitions" / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml")
+
+
+def test_one_deployment_per_line_plus_the_sweeper() -> None:
+    specs = all_deployments([PLAN])
+    assert len(specs) == 45
+    names = [s.full_name for s in specs]
+    assert "review-cycle/2.2.đ" in names and "sweeper/sweeper" in names
+    line = line_deployment(PLAN, PLAN.line("2.2.đ"))
+    assert line.parameters == {"plan_id": PLAN.id, "code": "2.2.đ"}
+    assert line.description == PLAN.line("2.2.đ").title
+    assert {"section:2", "lead:van-phong", f"plan:{PLAN.id}"} <= set(line.tags)
+
+
+def test_recurring_lines_open_a_cycle_per_period_inside_the_plan_year() -> None:
+    monthly = line_deployment(PLAN, PLAN.line("1.4.c")).schedules
+    assert len(monthly) == 1 and monthly[0].rrule is not None
+    assert "FREQ=MONTHLY;BYMONTHDAY=1" in monthly[0].rrule
+    assert "DTSTART:20230101T070000" in monthly[0].rrule and "UNTIL=20231231" in monthly[0].rrule
+    twice = line_deployment(PLAN, PLAN.line("4.3.b")).schedules[0].rrule
+    assert twice is not None and "INTERVAL=6" in twice
+    assert line_deployment(PLAN, PLAN.line("1.1")).schedules == []
+
+
+def test_prefect_yaml_is_complete_and_matches_the_committed_file() -> None:
+    text = prefect_yaml(all_deployments([PLAN]))
+    data = yaml.safe_load(text)
+    assert data["name"] == "duyet" and data["prefect-version"] == "3.9.1"
+    assert len(data["deployments"]) == 45
+    for deployment in data["deployments"]:
+        assert deployment["entrypoint"].startswith("flows/")
+        assert deployment["work_pool"]["name"] == "duyet"
+        assert None not in deployment.values()
+    assert "&work_pool" in text and "*work_pool" in text  # shared settings by anchor
+    assert (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8") == text
