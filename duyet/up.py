@@ -150,22 +150,10 @@ def up(environ: dict[str, str] | None = None) -> Stack:
     check_ports(settings)
     logs = settings.var_dir / "logs"
     supervisor = Supervisor()
+    server_command = [str(BIN / "prefect"), "server", "start", "--host", LOOPBACK]
+    server_command += ["--port", str(settings.prefect_port)]
     server = supervisor.add(
-        Child(
-            "prefect-server",
-            [
-                str(BIN / "prefect"),
-                "server",
-                "start",
-                "--host",
-                LOOPBACK,
-                "--port",
-                str(settings.prefect_port),
-            ],
-            env,
-            PROJECT_ROOT,
-            logs / "prefect-server.log",
-        )  # fmt: skip
+        Child("prefect-server", server_command, env, PROJECT_ROOT, logs / "prefect-server.log")
     )
     stack = Stack(settings=settings, env=env, supervisor=supervisor)
     try:
