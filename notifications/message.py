@@ -45,6 +45,10 @@ def build_message(
     message["Message-ID"] = mail.message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message["Content-Language"] = "vi"
+    # For mail filters and support: which cycle and which kind of message this is.
+    message["X-Duyet-Kind"] = mail.kind
+    if mail.cycle_id is not None:
+        message["X-Duyet-Cycle"] = mail.cycle_id
     text = fill_slots(mail.text_body, urls, html_body=False)
     message.set_content(text, cte="quoted-printable")
     if mail.html_body:

@@ -45,6 +45,16 @@ class Recorder:
         with self.lock:
             return [m.message for m in self.messages if address in m.envelope_to]
 
+    def of_cycle(self, cycle_id: str, kind: str | None = None) -> list[EmailMessage]:
+        """Messages about one cycle (optionally of one kind), in arrival order."""
+        with self.lock:
+            found = [m.message for m in self.messages]
+        return [
+            m
+            for m in found
+            if m["X-Duyet-Cycle"] == cycle_id and (kind is None or m["X-Duyet-Kind"] == kind)
+        ]
+
     def about(self, text: str) -> list[EmailMessage]:
         """Messages whose subject contains `text` (a line code, say)."""
         with self.lock:

@@ -40,15 +40,15 @@ def test_reminder_then_escalation_to_the_head_then_the_board(stack: Stack) -> No
     deadline = deadline_day(stack, cycle_id)
     stack.sweep(at(stack, calendar.add(deadline, -1)))
     stack.sweep(at(stack, calendar.add(deadline, -1), hour=15))  # a second pass: nothing new
-    reminders = [m for m in mails(stack, code, "") if "Nhắc" in str(m["Subject"])]
+    reminders = mails(stack, cycle_id, "reminder")
     assert len(reminders) == 1 and "tochuc.phapche@" in str(reminders[0]["To"])
     stack.sweep(at(stack, calendar.add(deadline, 2)))
-    heads = [m for m in mails(stack, code, "") if "truongphong.tcpc@" in str(m["To"])]
+    heads = [m for m in mails(stack, cycle_id) if "truongphong.tcpc@" in str(m["To"])]
     assert len(heads) == 1
-    assert not [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    assert not [m for m in mails(stack, cycle_id) if "bangiamdoc@" in str(m["To"])]
     stack.sweep(at(stack, calendar.add(deadline, 4)))
     stack.sweep(at(stack, calendar.add(deadline, 5)))
-    board = [m for m in mails(stack, code, "") if "bangiamdoc@" in str(m["To"])]
+    board = [m for m in mails(stack, cycle_id) if "bangiamdoc@" in str(m["To"])]
     assert len(board) == 1
     assert stage_of(stack.settings, cycle_id)[:2] == ("review", 1)  # escalation keeps waiting
 
@@ -57,7 +57,7 @@ def test_silence_at_the_deadline_counts_as_consent(stack: Stack) -> None:
     code = "6.2"  # two reviewers; this line's process says silence consents
     cycle_id, run_id = open_line(stack, code)
     suspended_at(stack, cycle_id, run_id, "review", 1)
-    requests = mails(stack, code, "góp ý")
+    requests = mails(stack, cycle_id, "review_request")
     assert len(requests) == 2
     answer(stack.settings, requests[0], Verdict.APPROVE, "Đồng ý")
     deadline = deadline_day(stack, cycle_id)
