@@ -15,6 +15,7 @@ from duyet.cli_demo import demo
 from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
 from duyet.cli_up import up_command
+from duyet.cli_user import user_app
 from duyet.messages import CLI
 from duyet.settings import get_settings
 from records.engine import display_url
@@ -30,6 +31,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(mail_app, name="mail")
+app.add_typer(user_app, name="user")
 app.command("demo")(demo)
 app.command("deploy")(cli_cycles.deploy)
 app.command("start")(cli_cycles.start)

@@ -265,6 +265,23 @@ DEMO: dict[str, str] = {
     "intact": "{count} bản ghi nhật ký, chuỗi nguyên vẹn. Mã băm đầu chuỗi: {head}",
     "broken": "Chuỗi nhật ký bị hỏng ở seq {seq}: {reason}",
     "done": "Xong. Định nghĩa kế hoạch: {path}",
+    "live-title": "Chu trình duyệt thật: Prefect, thư điện tử và cổng thông tin trên máy này",
+    "step-up": "5. Khởi động hệ thống (duyet up)",
+    "starting": "Đang khởi động Prefect, worker, cổng thông tin, bộ gửi thư và hộp thư thử nghiệm…",
+    "port-in-use": "Cổng {port} đang được dùng: dừng chương trình đó hoặc đặt {variable}.",
+    "step-play": (
+        "6. Văn phòng mở chu trình cho dòng {code}; các đơn vị trả lời qua đường dẫn trong thư"
+    ),
+    "opened": "Đã mở chu trình {cycle} cho dòng {code} (lượt chạy Prefect {run})",
+    "waiting-mail": "Đang chờ thư «{kind}»…",
+    "waiting-stage": "Đang chờ chu trình sang giai đoạn {stage}, vòng {round}…",
+    "waiting-publication": "Đang chờ ban hành…",
+    "http": "{to}: GET → {get}, POST {decision} → {post}",
+    "step-trail": "7. Lịch sử của dòng (nhật ký kiểm toán)",
+    "states": "Các trạng thái của lượt chạy Prefect: {states}",
+    "live-done": "Hoàn tất. Cổng thông tin: {portal}  Hộp thư: {inbox}",
+    "kept": "Hệ thống vẫn chạy (--keep). Nhấn Ctrl-C để dừng.",
+    "stopping": "Đang dừng hệ thống…",
 }
 
 # Mail (notifications/): subjects by kind, always "{code} — …". Fields: code, round, stage,
@@ -432,4 +449,141 @@ UP: dict[str, Any] = {
         "hãy đặt DUYET_SMTP_HOST để gửi thư thật."
     ),
     "failed": "Không khởi động được {detail}",
+}
+
+# The portal (issue 6): accounts, links forwarded or re-sent, delegation.
+AUDIT_ACTIONS.update(
+    {
+        "user.added": "Tạo tài khoản",
+        "user.disabled": "Khóa tài khoản",
+        "user.enabled": "Mở lại tài khoản",
+        "link.delegated": "Chuyển đường dẫn cho người khác",
+    }
+)
+AUDIT_SUMMARIES.update(
+    {
+        "user.added": "{username} ({display_name}), vai trò {role}",
+        "user.disabled": "{username}",
+        "user.enabled": "{username}",
+        "link.delegated": "Vòng {round}, {stage}: {recipient_unit} — {from_email} → {to_email}",
+    }
+)
+RECORD_ERRORS.update(
+    {
+        "user-exists": "Tên đăng nhập {username} đã có",
+        "user-unknown": "Không có tài khoản {username}",
+        "role-unknown": "Vai trò {role} không hợp lệ (chọn: {roles})",
+        "delegation-refused": "Không thể chuyển cho {email}: {reason}",
+        "unit-answered": "{unit} đã trả lời ở giai đoạn này",
+    }
+)
+MAIL_SALUTATIONS.update({"delegate": "Ông/Bà ({email}), {unit}"})
+
+# Why a link was revoked or a forward refused, as stored in the audit chain and shown.
+PORTAL_REASONS: dict[str, str] = {
+    "delegated": "Chuyển cho {email}",
+    "resent": "Văn phòng gửi lại đường dẫn mới",
+    "delegate-invalid": "địa chỉ thư không hợp lệ",
+    "delegate-domain": "địa chỉ phải thuộc cùng tên miền thư của đơn vị",
+    "delegate-same": "đây chính là địa chỉ đã nhận đường dẫn",
+}
+
+# Portal pages: what code (not templates) puts on a page.
+PORTAL: dict[str, str] = {
+    "title": "duyet — theo dõi kế hoạch",
+    "not-found": "Không tìm thấy trang",
+    "not-found.detail": "Địa chỉ này không có trên hệ thống.",
+    "link-invalid.detail": (
+        "Đường dẫn không đúng hoặc không đầy đủ. Hãy mở lại đúng đường dẫn trong thư; "
+        "nếu vẫn không được, xin liên hệ Văn phòng."
+    ),
+    "link-expired.detail": (
+        "Đường dẫn này đã quá thời hạn sử dụng. Xin đề nghị Văn phòng cấp đường dẫn mới "
+        "({office_email})."
+    ),
+    "link-revoked.detail": "Đường dẫn này không còn hiệu lực. {why}",
+    "link-delegated": "Yêu cầu đã được chuyển cho {email} ngày {at}.",
+    "link-replaced": "Văn phòng đã gửi một đường dẫn mới thay cho đường dẫn này.",
+    "link-cancelled": "Chu trình đã được rút; không cần cho ý kiến nữa.",
+    "link-used.detail": "Đường dẫn này đã được dùng; ý kiến đã ghi nhận ở dưới.",
+    "stage-closed": "Giai đoạn đã kết thúc",
+    "stage-closed.detail": (
+        "Chu trình không còn ở giai đoạn «{stage}», vòng {round} mà đường dẫn này được gửi cho: "
+        "không cần cho ý kiến nữa."
+    ),
+    "unit-decided": "Đơn vị đã cho ý kiến",
+    "unit-decided.detail": (
+        "Đơn vị của Quý vị đã cho ý kiến ở giai đoạn này (qua một đường dẫn khác)."
+    ),
+    "bad-request": "Yêu cầu không hợp lệ",
+    "wrong-decision": "Lựa chọn «{decision}» không dùng được ở giai đoạn «{stage}».",
+    "no-document": "Cần đính kèm tệp dự thảo hoặc nhập nội dung dự thảo.",
+    "document-too-large": "Tệp vượt quá giới hạn {limit} byte.",
+    "invalid-form": "Biểu mẫu thiếu hoặc sai thông tin: {fields}.",
+    "csrf": "Phiên làm việc không hợp lệ",
+    "csrf.detail": (
+        "Biểu mẫu đã cũ hoặc không được gửi từ trang này. Hãy tải lại trang rồi thử lại."
+    ),
+    "login-required": "Cần đăng nhập",
+    "forbidden": "Không có quyền truy cập",
+    "forbidden.detail": "Tài khoản của Quý vị không được dùng chức năng này.",
+    "login-failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "login-throttled": "Đăng nhập sai quá nhiều lần. Xin thử lại sau {minutes} phút.",
+    "server-error": "Hệ thống gặp sự cố",
+    "server-error.detail": (
+        "Yêu cầu chưa thực hiện được. Xin thử lại sau ít phút hoặc báo Văn phòng."
+    ),
+    "prefect-down": (
+        "Không kết nối được máy chủ Prefect: lịch sử trạng thái lượt chạy tạm thời không có."
+    ),
+    "not-comparable": "Không so sánh được nội dung (tệp không phải văn bản); đối chiếu mã SHA-256.",
+    "no-previous": "Vòng đầu tiên: chưa có phiên bản trước để so sánh.",
+    "unchanged": "Nội dung không thay đổi so với vòng trước.",
+    "no-deadline": "không có hạn",
+    "receipt.decision": "BN-{year}-{id:06d}",
+    "receipt.version": "PB-{year}-{id:06d}",
+    "decision.approve": "Đồng ý",
+    "decision.request_changes": "Đề nghị chỉnh sửa",
+    "decision.reject": "Không đồng ý",
+    "decision.submit": "Gửi dự thảo",
+    "started": "Đã mở {count} chu trình: {codes}.",
+    "started-none": "Không có dòng nào để mở chu trình.",
+    "skipped": "Bỏ qua (đang có chu trình mở): {codes}.",
+    "start-failed": "Đã mở chu trình {codes} nhưng chưa khởi chạy được trên Prefect; "
+    "bộ đối soát sẽ khởi chạy lại.",
+    "resent": "Đã gửi lại đường dẫn cho {unit} (dòng {code}).",
+    "cancelled": "Đã rút chu trình dòng {code}.",
+    "delegated": "Đã chuyển yêu cầu cho {email}. Đường dẫn này không còn hiệu lực.",
+    "dev-inbox-empty": "Hộp thư thử nghiệm trống.",
+}
+
+# Progress categories of a plan line, on the board and its charts.
+PROGRESS: dict[str, str] = {
+    "published": "Đã ban hành",
+    "open": "Đang thực hiện",
+    "overdue": "Quá hạn",
+    "stopped": "Đã dừng",
+    "not-started": "Chưa mở",
+}
+
+# `duyet user …`
+USER_CLI: dict[str, str] = {
+    "help": "Tài khoản cổng thông tin: Văn phòng, kiểm toán viên, quản trị.",
+    "add.help": "Tạo tài khoản; mật khẩu được hỏi hai lần (hoặc đọc từ stdin).",
+    "list.help": "Liệt kê các tài khoản.",
+    "disable.help": "Khóa một tài khoản (không xóa: lịch sử vẫn giữ tên).",
+    "role.help": "Vai trò: office, auditor hoặc admin",
+    "name.help": "Họ tên hiển thị",
+    "stdin.help": "Đọc mật khẩu từ dòng đầu của stdin (cho kịch bản)",
+    "json.help": "In JSON ra stdout",
+    "password": "Mật khẩu",
+    "password-again": "Nhập lại mật khẩu",
+    "mismatch": "Hai lần nhập mật khẩu không khớp.",
+    "too-short": "Mật khẩu cần ít nhất {min} ký tự.",
+    "added": "Đã tạo tài khoản {username} ({role}).",
+    "disabled": "Đã khóa tài khoản {username}.",
+    "none": "Chưa có tài khoản nào.",
+    "columns": "Tên đăng nhập|Họ tên|Vai trò|Trạng thái|Ngày tạo",
+    "active": "đang dùng",
+    "locked": "đã khóa",
 }

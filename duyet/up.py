@@ -136,7 +136,8 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
                     "--host", settings.portal_host, "--port", str(settings.portal_port)]),
     ]  # fmt: skip
     if settings.dev_mail:
-        found.append(("mail-sink", [python, "-m", "notifications.devsink"]))
+        sink = [python, "-m", "notifications.devsink", "--port", str(settings.dev_mail_port)]
+        found.append(("mail-sink", sink))
     return found
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -263,3 +264,49 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+ROLES = ("office", "auditor", "admin")
+
+
+class User(Base):
+    """A portal account (Office staff, auditors, administrators); reviewers need none."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+
+class LoginAttempt(Base):
+    """One try at the portal's login form: what the rate limit counts (not part of the chain)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased and cut
+    client_ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index(None, "client_ip", "at"), Index(None, "username", "at"))
+
+
+class LinkDelegation(Base):
+    """A reviewer forwarded a pending link to a colleague: the old link died, a new one went out."""
+
+    __tablename__ = "link_delegations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_link_id: Mapped[int] = mapped_column(ForeignKey("link_tokens.id"), unique=True)
+    to_link_id: Mapped[int] = mapped_column(ForeignKey("link_tokens.id"), unique=True)
+    to_email: Mapped[str] = mapped_column(String(320))
+    delegated_by: Mapped[str] = mapped_column(String(200))
+    delegated_at: Mapped[datetime]

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from definitions.stage_rules import StepKind, Verdict
 from duyet.engine import CycleView, Definitions, definitions, evaluate
+from duyet.messages import SILENCE_CONSENT
 from duyet.settings import Settings, get_settings
 from notifications.followups import escalate, send_reminder
-from duyet.messages import SILENCE_CONSENT
 from records.cycles import open_cycles
 from records.decisions import record_decision
 from records.engine import session_scope

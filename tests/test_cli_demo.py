@@ -16,12 +16,12 @@ runner = CliRunner()
 
 
 def test_demo_imports_records_and_verifies(isolated_env: Path) -> None:
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "160"})
+    result = runner.invoke(app, ["demo", "--offline"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     assert "44 dòng nhiệm vụ" in result.output
     assert "phiên bản 1" in result.output
     assert "chuỗi nguyên vẹn" in result.output
-    again = runner.invoke(app, ["demo"], env={"COLUMNS": "160"})
+    again = runner.invoke(app, ["demo", "--offline"], env={"COLUMNS": "160"})
     assert again.exit_code == 0 and "phiên bản 1" in again.output  # same content: same version
 
 

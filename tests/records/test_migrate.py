@@ -43,20 +43,22 @@ def append_one(url: str) -> None:
 
 def test_up_down_up_from_empty(empty_db_url: str) -> None:
     assert migrate.current(empty_db_url) is None
-    assert migrate.upgrade(empty_db_url) == migrate.head() == "0002"
+    assert migrate.upgrade(empty_db_url) == migrate.head() == "0003"
     assert tables(empty_db_url) == set(Base.metadata.tables)
     append_one(empty_db_url)
     assert not audit_rows_editable(empty_db_url)
 
-    assert migrate.downgrade(empty_db_url) == "0001"  # one step: the append-only guard goes
+    assert migrate.downgrade(empty_db_url) == "0002"  # one step: the portal's accounts go
+    assert "users" not in tables(empty_db_url)
+    assert migrate.downgrade(empty_db_url) == "0001"  # one more: the append-only guard goes
     assert audit_rows_editable(empty_db_url)
 
-    assert migrate.upgrade(empty_db_url) == "0002"
+    assert migrate.upgrade(empty_db_url) == "0003"
     assert not audit_rows_editable(empty_db_url)
 
     assert migrate.downgrade(empty_db_url, "base") is None
     assert tables(empty_db_url) == set()
-    assert migrate.upgrade(empty_db_url) == "0002"
+    assert migrate.upgrade(empty_db_url) == "0003"
 
 
 def test_data_survives_down_and_up(empty_db_url: str) -> None:

@@ -1,0 +1,160 @@
+"""A plan line's history as auditors read it: the audit chain's events merged with the Prefect
+state history of its runs, every document version with its diff, every decision. Reads only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from string import Formatter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from definitions.units import UnitDirectory
+from duyet.messages import AUDIT_ACTIONS, AUDIT_SUMMARIES, LINK_STATES, STAGES, VERDICTS
+from portal.diff import diff_texts
+from portal.doctext import document_text
+from portal.linkview import decision_view, version_view
+from portal.orchestrator import RunState
+from records.audit import canonical_json
+from records.cycles import cycles_of_line, get_cycle
+from records.decisions import decisions_of_cycle
+from records.documents import document_content, versions_of_cycle
+from records.plans import plan_line
+from records.trail import Entry, trail
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.datetime
+    source: str  # "audit" or "prefect"
+    title: str
+    actor: str
+    detail: str
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class CycleHistory:
+    cycle_id: str
+    status: str
+    stage: str
+    round: int
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    flow_run_id: str | None
+    versions: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LineHistory:
+    code: str
+    title: str
+    cycles: list[CycleHistory]
+    events: list[Event]
+    run_ids: list[str]
+
+
+def line_history(
+    session: Session, directory: UnitDirectory, zone: ZoneInfo, *, plan_id: str, code: str
+) -> LineHistory:
+    """Everything recorded about one line of a plan (`LineUnknown` if it has no such line)."""
+    line = plan_line(session, plan_key=plan_id, code=code)
+    cycles = [
+        _cycle(session, directory, zone, cycle.id)
+        for cycle in cycles_of_line(session, plan_key=plan_id, line_code=code)
+    ]
+    entries = list(trail(session, line_code=code, plan_key=plan_id))
+    runs: list[str] = []
+    for entry in entries:
+        for key in ("flow_run_id", "previous_flow_run_id"):
+            value = entry.payload.get(key)
+            if isinstance(value, str) and value not in runs:
+                runs.append(value)
+    runs.extend(c.flow_run_id for c in cycles if c.flow_run_id and c.flow_run_id not in runs)
+    return LineHistory(code, line.title, cycles, [_event(entry) for entry in entries], runs)
+
+
+def _cycle(
+    session: Session, directory: UnitDirectory, zone: ZoneInfo, cycle_id: str
+) -> CycleHistory:
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    versions: list[dict[str, Any]] = []
+    previous_text: str | None = None
+    for index, version in enumerate(versions_of_cycle(session, cycle_id=cycle_id)):
+        content = document_content(session, sha256=version.sha256) or b""
+        text = document_text(content, version.media_type)
+        diff = diff_texts(previous_text, text) if index else None
+        versions.append(version_view(version, zone) | {"diff": diff})
+        previous_text = text
+    decisions = [
+        decision_view(d, directory, zone) | {"ip": d.client_ip, "user_agent": d.user_agent}
+        for d in decisions_of_cycle(session, cycle_id=cycle_id)
+    ]
+    return CycleHistory(
+        cycle_id=cycle.id,
+        status=cycle.status,
+        stage=cycle.stage,
+        round=cycle.round,
+        opened_at=cycle.opened_at,
+        closed_at=cycle.closed_at,
+        flow_run_id=cycle.flow_run_id,
+        versions=versions,
+        decisions=decisions,
+    )
+
+
+def _event(entry: Entry) -> Event:
+    return Event(
+        at=dt.datetime.fromisoformat(entry.at),
+        source="audit",
+        title=AUDIT_ACTIONS.get(entry.action, entry.action),
+        actor=entry.actor,
+        detail=summary(entry),
+        seq=entry.seq,
+    )
+
+
+def run_events(states: list[RunState]) -> list[Event]:
+    return [
+        Event(
+            at=state.at,
+            source="prefect",
+            title=f"Prefect: {state.name}",
+            actor=f"flow-run {state.flow_run_id[:8]}",
+            detail=state.message,
+        )
+        for state in states
+    ]
+
+
+def merged(chain: list[Event], runs: list[Event]) -> list[Event]:
+    """One timeline: the chain in its own order (seq), each run state placed by its time."""
+    found: list[Event] = []
+    index = 0
+    for state in sorted(runs, key=lambda e: e.at):
+        while index < len(chain) and chain[index].at <= state.at:
+            found.append(chain[index])
+            index += 1
+        found.append(state)
+    return found + chain[index:]
+
+
+def summary(entry: Entry) -> str:
+    """One line about an event, from `AUDIT_SUMMARIES` (its canonical JSON when none fits)."""
+    template = AUDIT_SUMMARIES.get(entry.action)
+    if template is None:
+        return canonical_json(entry.payload)
+    values: dict[str, Any] = dict(entry.payload)
+    for key in ("stage", "from_stage", "to_stage"):
+        if key in values:
+            values[key] = STAGES.get(values[key], values[key])
+    if "verdict" in values:
+        values["verdict"] = VERDICTS.get(values["verdict"], values["verdict"])
+    if "state" in values:
+        values["state"] = LINK_STATES.get(values["state"], values["state"])
+    names = [name for _, name, _, _ in Formatter().parse(template) if name]
+    shown = {name: "—" if values.get(name) in (None, "") else str(values[name]) for name in names}
+    return template.format(**shown)

@@ -1,0 +1,270 @@
+"""What a reviewer's link shows: why it cannot be used (404, 410, 409), or the document and the
+form. Reads only; `open_link` logs the opening (`link.opened`) when asked to, nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from definitions.stage_rules import Stage
+from definitions.units import UnitDirectory
+from duyet.engine import Definitions
+from duyet.messages import LINK_CHECKS, PORTAL, STAGES
+from duyet.settings import Settings
+from notifications.links import LinkCheck, LinkOutcome, check_link
+from notifications.recipients import unit_name
+from portal.deps import Client
+from portal.diff import Diff, diff_texts
+from portal.doctext import document_text
+from portal.security import Keys, link_binding
+from records.cycles import get_cycle
+from records.decisions import decisions_of_cycle, find_decision
+from records.delegations import delegation_from
+from records.documents import document_content, version_of_round
+from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
+from records.plans import plan_line
+from records.tokens import lookup_token
+
+DECISIONS: dict[str, tuple[str, ...]] = {
+    Stage.DRAFT: ("submit",),
+    Stage.REVIEW: ("approve", "request_changes"),
+    Stage.APPROVAL: ("approve", "reject"),
+}
+GENUINE = {LinkOutcome.VALID, LinkOutcome.EXPIRED, LinkOutcome.REVOKED, LinkOutcome.USED}
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    status: int
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def notice(status: int, title: str, detail: str = "", **extra: Any) -> LinkPage:
+    context = {"title": title, "detail": detail, "decided": None, "version": None} | extra
+    return LinkPage(status, "message.html.j2", context)
+
+
+def not_found() -> LinkPage:
+    return notice(404, LINK_CHECKS["unknown"], PORTAL["link-invalid.detail"])
+
+
+def open_link(
+    session: Session,
+    *,
+    settings: Settings,
+    defs: Definitions,
+    keys: Keys,
+    raw_token: str,
+    client: Client | None,
+    now: dt.datetime,
+) -> LinkPage:
+    """The page of a link; with `client` (a GET), the opening is written to the audit chain."""
+    check = check_link(session, secret=settings.require_secret(), raw_token=raw_token, now=now)
+    if check.outcome not in GENUINE or check.link is None:
+        return not_found()
+    if client is not None:
+        lookup_token(
+            session, raw_token=raw_token, client_ip=client.ip, user_agent=client.user_agent, now=now
+        )
+    refused = refusal(session, settings=settings, directory=defs.directory, check=check)
+    if refused is not None:
+        return refused
+    return form_page(session, settings, defs, keys, check.link, raw_token)
+
+
+def refusal(
+    session: Session, *, settings: Settings, directory: UnitDirectory, check: LinkCheck
+) -> LinkPage | None:
+    """Why a genuine link cannot be used now, as a page; None if it can."""
+    link = check.link
+    if link is None:
+        return not_found()
+    zone = ZoneInfo(settings.timezone)
+    if check.outcome is LinkOutcome.EXPIRED:
+        office = directory.unit(directory.roles.office).email
+        return notice(410, check.message, PORTAL["link-expired.detail"].format(office_email=office))
+    if check.outcome is LinkOutcome.REVOKED:
+        return notice(
+            410, check.message, PORTAL["link-revoked.detail"].format(why=_why(session, link, zone))
+        )
+    if check.outcome is LinkOutcome.USED:
+        return answered(session, link, directory, zone, PORTAL["link-used.detail"], check.message)
+    cycle = get_cycle(session, cycle_id=link.cycle_id)
+    if cycle.status != "open" or (cycle.stage, cycle.round) != (link.stage, link.round):
+        stage = STAGES.get(link.stage, link.stage)
+        detail = PORTAL["stage-closed.detail"].format(stage=stage, round=link.round)
+        return notice(409, PORTAL["stage-closed"], detail)
+    if _answered(session, link):
+        return answered(
+            session, link, directory, zone, PORTAL["unit-decided.detail"], PORTAL["unit-decided"]
+        )
+    return None
+
+
+def answered(
+    session: Session,
+    link: LinkToken,
+    directory: UnitDirectory,
+    zone: ZoneInfo,
+    detail: str,
+    title: str,
+) -> LinkPage:
+    """409: what the unit already answered at the link's stage and round."""
+    if link.stage == Stage.DRAFT:
+        version = version_of_round(session, cycle_id=link.cycle_id, round=link.round)
+        shown = version_view(version, zone) if version else None
+        return notice(409, title, detail, version=shown)
+    decision = session.scalars(select(Decision).where(Decision.token_id == link.id)).first()
+    decision = decision or find_decision(
+        session,
+        cycle_id=link.cycle_id,
+        stage=link.stage,
+        round=link.round,
+        reviewer_unit=link.recipient_unit,
+    )
+    shown = decision_view(decision, directory, zone) if decision else None
+    return notice(409, title, detail, decided=shown)
+
+
+def form_page(
+    session: Session,
+    settings: Settings,
+    defs: Definitions,
+    keys: Keys,
+    link: LinkToken,
+    raw_token: str,
+) -> LinkPage:
+    """200: the line, the stage, the document, what changed, others' comments and the form."""
+    zone = ZoneInfo(settings.timezone)
+    cycle = get_cycle(session, cycle_id=link.cycle_id)
+    line = plan_line(
+        session, plan_key=cycle.plan_key, code=cycle.line_code, version=cycle.plan_version
+    )
+    shown_round = link.round - 1 if link.stage == Stage.DRAFT else link.round
+    version = version_of_round(session, cycle_id=cycle.id, round=shown_round)
+    previous = version_of_round(session, cycle_id=cycle.id, round=shown_round - 1)
+    unit = defs.directory.unit(link.recipient_unit)
+    context = {
+        "token": raw_token,
+        "csrf": keys.csrf_token(link_binding(raw_token)),
+        "line": {
+            "code": line.code,
+            "title": line.title,
+            "products": line.extra.get("products", []),
+        },
+        "stage": link.stage,
+        "round": link.round,
+        "unit": unit.name,
+        "recipient": link.recipient_email,
+        "mail_domain": unit.email.rsplit("@", 1)[1],
+        "deadline": cycle.stage_deadline,
+        "expires": link.expires_at,
+        "document": document_view(session, version, zone),
+        "diff": _diff(session, previous, version) if version else None,
+        "comments": _comments(session, defs, zone, cycle, link),
+        "decisions": [(d, PORTAL[f"decision.{d}"]) for d in DECISIONS[link.stage]],
+        "max_bytes": settings.max_document_bytes,
+    }
+    return LinkPage(200, "link.html.j2", context)
+
+
+def document_view(
+    session: Session, version: DocumentVersion | None, zone: ZoneInfo
+) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    content = document_content(session, sha256=version.sha256) or b""
+    return version_view(version, zone) | {"text": document_text(content, version.media_type)}
+
+
+def version_view(version: DocumentVersion, zone: ZoneInfo) -> dict[str, Any]:
+    year = version.submitted_at.astimezone(zone).year
+    return {
+        "round": version.round,
+        "filename": version.filename,
+        "media_type": version.media_type,
+        "size": version.size,
+        "sha256": version.sha256,
+        "at": version.submitted_at,
+        "by": version.submitted_by,
+        "receipt": PORTAL["receipt.version"].format(year=year, id=version.id),
+    }
+
+
+def decision_view(decision: Decision, directory: UnitDirectory, zone: ZoneInfo) -> dict[str, Any]:
+    year = decision.decided_at.astimezone(zone).year
+    return {
+        "unit": unit_name(directory, decision.reviewer_unit),
+        "person": decision.reviewer_person,
+        "stage": decision.stage,
+        "round": decision.round,
+        "verdict": decision.verdict,
+        "comment": decision.comment,
+        "at": decision.decided_at,
+        "sha256": decision.document_sha256,
+        "receipt": PORTAL["receipt.decision"].format(year=year, id=decision.id),
+    }
+
+
+def _answered(session: Session, link: LinkToken) -> bool:
+    if link.stage == Stage.DRAFT:
+        return version_of_round(session, cycle_id=link.cycle_id, round=link.round) is not None
+    found = find_decision(
+        session,
+        cycle_id=link.cycle_id,
+        stage=link.stage,
+        round=link.round,
+        reviewer_unit=link.recipient_unit,
+    )
+    return found is not None
+
+
+def _why(session: Session, link: LinkToken, zone: ZoneInfo) -> str:
+    delegation = delegation_from(session, link_id=link.id)
+    if delegation is not None:
+        at = delegation.delegated_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        return PORTAL["link-delegated"].format(email=delegation.to_email, at=at)
+    cycle = get_cycle(session, cycle_id=link.cycle_id)
+    return PORTAL["link-cancelled"] if cycle.status == "cancelled" else PORTAL["link-replaced"]
+
+
+def _diff(
+    session: Session, previous: DocumentVersion | None, current: DocumentVersion
+) -> Diff | None:
+    if previous is None:
+        return None
+    old = document_content(session, sha256=previous.sha256) or b""
+    new = document_content(session, sha256=current.sha256) or b""
+    return diff_texts(
+        document_text(old, previous.media_type), document_text(new, current.media_type)
+    )
+
+
+def _comments(
+    session: Session, defs: Definitions, zone: ZoneInfo, cycle: ReviewCycle, link: LinkToken
+) -> list[dict[str, Any]]:
+    """Draft: the round before's opinions; approval: the reviewers'; review: the others'."""
+    if link.stage == Stage.DRAFT:
+        found = decisions_of_cycle(session, cycle_id=cycle.id, round=link.round - 1)
+    elif link.stage == Stage.APPROVAL:
+        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=Stage.REVIEW, round=link.round)
+    else:
+        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=Stage.REVIEW, round=link.round)
+        shows = _shows(defs, cycle)
+        found = [d for d in found if shows and d.reviewer_unit != link.recipient_unit]
+    return [decision_view(d, defs.directory, zone) for d in found]
+
+
+def _shows(defs: Definitions, cycle: ReviewCycle) -> bool:
+    """Whether the review stage of the cycle's process shows reviewers each other's comments."""
+    try:
+        stage = defs.stage(defs.line(cycle.plan_key, cycle.line_code), Stage.REVIEW)
+    except (KeyError, StopIteration, OSError):
+        return True
+    return bool(getattr(stage, "show_comments", True))

@@ -1,0 +1,156 @@
+"""Reviewers' pages, reached from the links in their mail: `/r/{token}`. No account: the link is
+the credential. GET and HEAD never change anything (mail scanners fetch every link); a GET only
+writes `link.opened` to the audit chain. Only a POST with the page's CSRF token decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from flows.control import resume_if_decided
+from notifications.links import LinkOutcome, check_link
+from portal.answers import Answer, Recorded, Upload, forward, record_answer
+from portal.deps import Client, ClientDep, Portal, PortalDep
+from portal.linkview import LinkPage, not_found, open_link
+from portal.pages import HTML, attachment, page
+from records.documents import document_content, versions_of_cycle
+from records.engine import session_scope
+
+logger = logging.getLogger("duyet.portal")
+router = APIRouter(tags=["reviewers"])
+
+LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown, truncated, tampered or forged link", **HTML},
+    409: {"description": "Link used (shows the decision) or stage closed", **HTML},
+    410: {"description": "Link expired or revoked", **HTML},
+}
+FORM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **LINK_RESPONSES,
+    400: {"description": "Decision not allowed at this stage, or no document", **HTML},
+    403: {"description": "CSRF token missing or wrong", **HTML},
+    413: {"description": "Document too large", **HTML},
+    415: {"description": "Document type refused", **HTML},
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def show(request: Request, shown: LinkPage) -> HTMLResponse:
+    return page(request, shown.template, shown.context, status=shown.status)
+
+
+def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
+    with session_scope(portal.settings.database_url) as session:
+        return open_link(
+            session,
+            settings=portal.settings,
+            defs=portal.definitions,
+            keys=portal.keys,
+            raw_token=token,
+            client=client,
+            now=_now(),
+        )
+
+
+@router.get("/r/{token}", response_class=HTMLResponse, responses=LINK_RESPONSES)
+def link_page(token: str, request: Request, portal: PortalDep, client: ClientDep) -> HTMLResponse:
+    """The document, what changed, others' comments and the decision form."""
+    return show(request, _open(portal, token, client))
+
+
+@router.head("/r/{token}", response_class=HTMLResponse, responses=LINK_RESPONSES)
+def link_head(token: str, request: Request, portal: PortalDep) -> HTMLResponse:
+    """As GET, without logging the opening."""
+    return show(request, _open(portal, token, None))
+
+
+@router.post("/r/{token}", response_class=HTMLResponse, responses=FORM_RESPONSES)
+async def answer(
+    token: str,
+    request: Request,
+    portal: PortalDep,
+    client: ClientDep,
+    csrf: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form(max_length=32)] = "",
+    comment: Annotated[str, Form(max_length=10_000)] = "",
+    person: Annotated[str, Form(max_length=200)] = "",
+    text: Annotated[str, Form()] = "",
+    document: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    """Record the decision (or the new draft), resume the flow run, show the receipt."""
+    upload = None
+    if document is not None and document.filename:
+        content = await document.read(portal.settings.max_document_bytes + 1)
+        if content:
+            upload = Upload.of(content, document.filename, document.content_type)
+    form = Answer(csrf, decision, comment, person, text, upload)
+    settings, defs, keys = portal.settings, portal.definitions, portal.keys
+    result = await run_in_threadpool(
+        lambda: record_answer(settings, defs, keys, raw_token=token, answer=form, client=client)
+    )
+    if isinstance(result, Recorded):
+        await resume(portal, result.cycle_id)
+        return show(request, result.receipt)
+    return show(request, result)
+
+
+@router.post("/r/{token}/delegate", response_class=HTMLResponse, responses=FORM_RESPONSES)
+def delegate(
+    token: str,
+    request: Request,
+    portal: PortalDep,
+    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    person: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """Forward the request to a colleague of the same unit: a new link goes out, this one dies."""
+    shown = forward(
+        portal.settings,
+        portal.definitions,
+        portal.keys,
+        raw_token=token,
+        csrf=csrf,
+        email=email,
+        person=person,
+    )
+    return show(request, shown)
+
+
+@router.get(
+    "/r/{token}/document",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **LINK_RESPONSES},
+)
+def download(token: str, request: Request, portal: PortalDep) -> Response:
+    """The original file of the document the link is about."""
+    with session_scope(portal.settings.database_url) as session:
+        secret = portal.settings.require_secret()
+        check = check_link(session, secret=secret, raw_token=token, now=_now())
+        link = check.link
+        if check.outcome not in (LinkOutcome.VALID, LinkOutcome.USED) or link is None:
+            return show(request, not_found())
+        content = document_content(session, sha256=link.document_sha256)
+        versions = versions_of_cycle(session, cycle_id=link.cycle_id)
+        version = next((v for v in versions if v.sha256 == link.document_sha256), None)
+    if content is None or version is None:
+        return show(request, not_found())
+    return attachment(content, version.filename, version.media_type)
+
+
+async def resume(portal: Portal, cycle_id: str) -> None:
+    """Resume the run after the commit; a failure is left to the reconciler, never to the user."""
+    if portal.orchestrator.api_url is None:
+        logger.warning("no PREFECT_API_URL: cycle %s waits for the reconciler", cycle_id)
+        return
+    try:
+        with portal.orchestrator.scope():
+            await resume_if_decided(portal.settings, cycle_id)
+    except Exception:
+        logger.warning("resuming cycle %s failed; the reconciler will", cycle_id, exc_info=True)
