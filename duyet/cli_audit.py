@@ -7,8 +7,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from string import Formatter
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,16 +18,12 @@ from duyet.messages import (
     AUDIT_ACTIONS,
     AUDIT_BREAKS,
     AUDIT_MESSAGES,
-    AUDIT_SUMMARIES,
-    LINK_STATES,
-    STAGES,
     TIMELINE_COLUMNS,
-    VERDICTS,
 )
 from duyet.records_bridge import records_transaction
 from duyet.settings import get_settings
 from records import audit
-from records.trail import Entry, trail, write_csv, write_json, write_xlsx
+from records.trail import describe, trail, write_csv, write_json, write_xlsx
 
 audit_app = typer.Typer(help=AUDIT_MESSAGES["help"], no_args_is_help=True)
 
@@ -109,29 +104,6 @@ def show(
             moment.strftime("%d/%m/%Y %H:%M:%S"),
             f"● {AUDIT_ACTIONS.get(entry.action, entry.action)}",
             entry.actor,
-            _summary(entry),
+            describe(entry, shorten=True),
         )
     console.print(table)
-
-
-def _summary(entry: Entry) -> str:
-    template = AUDIT_SUMMARIES.get(entry.action)
-    if template is None:
-        return audit.canonical_json(entry.payload)
-    values: dict[str, Any] = dict(entry.payload)
-    for key in ("stage", "from_stage", "to_stage"):
-        if key in values:
-            values[key] = STAGES.get(values[key], values[key])
-    if "verdict" in values:
-        values["verdict"] = VERDICTS.get(values["verdict"], values["verdict"])
-    if "state" in values:
-        values["state"] = LINK_STATES.get(values["state"], values["state"])
-    for key, keep in (("sha256", 12), ("cycle_id", 8)):  # in full in `audit export`
-        if isinstance(values.get(key), str):
-            values[key] = values[key][:keep] + "…"
-    fields = [name for _, name, _, _ in Formatter().parse(template) if name]
-    return template.format(**{name: _text(values.get(name)) for name in fields})
-
-
-def _text(value: Any) -> str:
-    return "—" if value is None or value == "" else str(value)

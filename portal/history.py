@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from string import Formatter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from definitions.units import UnitDirectory
-from duyet.messages import AUDIT_ACTIONS, AUDIT_SUMMARIES, LINK_STATES, STAGES, VERDICTS
+from duyet.messages import AUDIT_ACTIONS
 from portal.diff import diff_texts
 from portal.doctext import document_text
 from portal.linkview import decision_view, version_view
 from portal.orchestrator import RunState
-from records.audit import canonical_json
 from records.cycles import cycles_of_line, get_cycle
 from records.decisions import decisions_of_cycle
 from records.documents import document_content, versions_of_cycle
 from records.plans import plan_line
-from records.trail import Entry, trail
+from records.trail import Entry, describe, trail
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ def _event(entry: Entry) -> Event:
         source="audit",
         title=AUDIT_ACTIONS.get(entry.action, entry.action),
         actor=entry.actor,
-        detail=summary(entry),
+        detail=describe(entry),
         seq=entry.seq,
     )
 
@@ -140,21 +138,3 @@ def merged(chain: list[Event], runs: list[Event]) -> list[Event]:
             index += 1
         found.append(state)
     return found + chain[index:]
-
-
-def summary(entry: Entry) -> str:
-    """One line about an event, from `AUDIT_SUMMARIES` (its canonical JSON when none fits)."""
-    template = AUDIT_SUMMARIES.get(entry.action)
-    if template is None:
-        return canonical_json(entry.payload)
-    values: dict[str, Any] = dict(entry.payload)
-    for key in ("stage", "from_stage", "to_stage"):
-        if key in values:
-            values[key] = STAGES.get(values[key], values[key])
-    if "verdict" in values:
-        values["verdict"] = VERDICTS.get(values["verdict"], values["verdict"])
-    if "state" in values:
-        values["state"] = LINK_STATES.get(values["state"], values["state"])
-    names = [name for _, name, _, _ in Formatter().parse(template) if name]
-    shown = {name: "—" if values.get(name) in (None, "") else str(values[name]) for name in names}
-    return template.format(**shown)

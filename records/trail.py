@@ -7,11 +7,13 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from string import Formatter
 from typing import Any, TextIO
 
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
+from duyet.messages import AUDIT_SUMMARIES, LINK_STATES, STAGES, VERDICTS
 from records.audit import canonical_json, events
 
 COLUMNS = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash")
@@ -95,3 +97,28 @@ def write_xlsx(entries: Iterable[Entry], path: Path, *, sheet_title: str = "audi
         sheet.append(entry.flat())
     workbook.save(path)
     return count
+
+
+def describe(entry: Entry, *, shorten: bool = False) -> str:
+    """One Vietnamese line about an event (its canonical JSON when no summary fits it).
+
+    `shorten` cuts hashes and ids for a terminal; exports and the portal show them whole.
+    """
+    template = AUDIT_SUMMARIES.get(entry.action)
+    if template is None:
+        return canonical_json(entry.payload)
+    values: dict[str, Any] = dict(entry.payload)
+    for key in ("stage", "from_stage", "to_stage"):
+        if key in values:
+            values[key] = STAGES.get(values[key], values[key])
+    if "verdict" in values:
+        values["verdict"] = VERDICTS.get(values["verdict"], values["verdict"])
+    if "state" in values:
+        values["state"] = LINK_STATES.get(values["state"], values["state"])
+    if shorten:
+        for key, keep in (("sha256", 12), ("cycle_id", 8)):
+            if isinstance(values.get(key), str):
+                values[key] = values[key][:keep] + "…"
+    names = [name for _, name, _, _ in Formatter().parse(template) if name]
+    shown = {name: "—" if values.get(name) in (None, "") else str(values[name]) for name in names}
+    return template.format(**shown)
