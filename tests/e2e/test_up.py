@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -176,3 +177,23 @@ def _healthy(portal: str) -> bool:
         return httpx.get(f"{portal}/healthz", timeout=3).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_port_in_use_is_a_plain_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DUYET_", "PREFECT_"))},
+            "DUYET_VAR_DIR": str(tmp_path / "var"),
+            "DUYET_PREFECT_PORT": str(port),
+            "DUYET_PORTAL_PORT": str(free_port()),
+        }
+        result = subprocess.run(
+            [DUYET, "up"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert f"Cổng {port} đang được dùng" in result.stdout and "DUYET_PREFECT_PORT" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
