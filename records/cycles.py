@@ -227,42 +227,42 @@ def cancel_cycle(
     session: Session, *, cycle_id: str, actor: str, reason: str, now: datetime | None = None
 ) -> ReviewCycle:
     """Close an open cycle without publishing anything."""
-    audit.lock(session)
-    cycle = get_cycle(session, cycle_id=cycle_id)
-    check_cancel(Stage(cycle.stage))
-    from_stage = cycle.stage
-    _close(session, cycle, status="cancelled", at=now)
-    record_cycle_event(
-        session,
-        cycle=cycle,
-        actor=actor,
-        action="cycle.cancelled",
-        at=cycle.closed_at,
-        from_stage=from_stage,
-        round=cycle.round,
-        reason=reason,
-    )
-    return cycle
+    return _end(session, cycle_id=cycle_id, actor=actor, status="cancelled", now=now, reason=reason)
 
 
 def close_rejected(
     session: Session, *, cycle_id: str, actor: str, verdict: str, now: datetime | None = None
 ) -> ReviewCycle:
     """Close a cycle sent back more times than its process allows."""
+    return _end(
+        session, cycle_id=cycle_id, actor=actor, status="rejected", now=now, verdict=verdict
+    )
+
+
+def _end(
+    session: Session,
+    *,
+    cycle_id: str,
+    actor: str,
+    status: str,
+    now: datetime | None,
+    **details: Any,
+) -> ReviewCycle:
+    """Close an open cycle with `status`, logging `cycle.<status>` with where it stopped."""
     audit.lock(session)
     cycle = get_cycle(session, cycle_id=cycle_id)
     check_cancel(Stage(cycle.stage))
     from_stage = cycle.stage
-    _close(session, cycle, status="rejected", at=now)
+    _close(session, cycle, status=status, at=now)
     record_cycle_event(
         session,
         cycle=cycle,
         actor=actor,
-        action="cycle.rejected",
+        action=f"cycle.{status}",
         at=cycle.closed_at,
         from_stage=from_stage,
         round=cycle.round,
-        verdict=verdict,
+        **details,
     )
     return cycle
 
