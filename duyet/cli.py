@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
 from duyet import cli_cycles
@@ -16,6 +15,7 @@ from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
 from duyet.cli_up import up_command
 from duyet.cli_user import user_app
+from duyet.console import say_error
 from duyet.messages import CLI
 from duyet.settings import get_settings
 from records.engine import display_url
@@ -45,14 +45,11 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except RecordError as exc:
-        Console(stderr=True).print(f"[bold red]{CLI['error']}[/] {exc.message}", highlight=False)
+        say_error(exc.message)
         sys.exit(2)
     except OperationalError:
         url = display_url(get_settings().database_url)
-        Console(stderr=True).print(
-            f"[bold red]{CLI['error']}[/] {CLI['database-unreachable'].format(url=url)}",
-            highlight=False,
-        )
+        say_error(CLI["database-unreachable"].format(url=url))
         sys.exit(2)
 
 

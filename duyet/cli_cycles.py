@@ -17,6 +17,7 @@ from rich.table import Table
 
 from definitions.loader import load_plan
 from definitions.plan import Plan
+from duyet.console import fail
 from duyet.engine import CycleView, definitions
 from duyet.messages import CLI_CYCLES as M
 from duyet.messages import STAGES
@@ -32,11 +33,6 @@ PlanOpt = Annotated[str | None, typer.Option("--plan", help=M["plan.help"])]
 JsonOpt = Annotated[bool, typer.Option("--json", help=M["json.help"])]
 
 
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]{M['error']}[/] {message}", highlight=False)
-    return typer.Exit(2)
-
-
 def _plans(settings: Settings) -> list[Plan]:
     return [load_plan(p) for p in sorted(settings.plans_dir.glob("*.yaml"))]
 
@@ -47,9 +43,9 @@ def _plan(settings: Settings, plan_id: str | None) -> Plan:
         for plan in plans:
             if plan.id == plan_id:
                 return plan
-        raise _fail(M["plan-unknown"].format(plan=plan_id))
+        raise fail(M["plan-unknown"].format(plan=plan_id))
     if len(plans) != 1:
-        raise _fail(M["plan-ambiguous"].format(count=len(plans)))
+        raise fail(M["plan-ambiguous"].format(count=len(plans)))
     return plans[0]
 
 
@@ -77,7 +73,7 @@ def deploy(
         for plan in plans:
             latest = latest_plan(session, plan_key=plan.id)
             if latest is None:
-                raise _fail(M["plan-not-recorded"].format(plan=plan.id))
+                raise fail(M["plan-not-recorded"].format(plan=plan.id))
             record_lines_deployed(
                 session,
                 plan_key=plan.id,
@@ -106,7 +102,7 @@ def start(
     if code is not None:
         lines = [plan.line(code)] if any(line.code == code for line in plan.lines) else []
         if not lines:
-            raise _fail(M["line-unknown"].format(code=code, plan=plan.id))
+            raise fail(M["line-unknown"].format(code=code, plan=plan.id))
     elif section is not None or due_before is not None:
         lines = [
             line
@@ -118,7 +114,7 @@ def start(
             )
         ]
     else:
-        raise _fail(M["start-what"])
+        raise fail(M["start-what"])
     attached = None
     if draft is not None:
         media_type = mimetypes.guess_type(draft.name)[0] or "application/octet-stream"
@@ -241,7 +237,7 @@ def cancel(
     plan = _plan(settings, plan_id)
     views = [v for v in _views(settings, code, plan.id) if v.status == "open"]
     if not views:
-        raise _fail(M["nothing-open"].format(code=code))
+        raise fail(M["nothing-open"].format(code=code))
     for view in views:
         asyncio.run(
             cancel_cycle_everywhere(

@@ -17,6 +17,7 @@ from definitions.lint import all_findings, has_errors
 from definitions.loader import DefinitionError, load_plan, load_units, save_plan
 from definitions.plan import Plan
 from definitions.sources import NotAPlan
+from duyet.console import fail
 from duyet.messages import CLI_PLAN as M
 from duyet.records_bridge import cli_actor, record_import
 from duyet.settings import get_settings
@@ -30,18 +31,13 @@ UnitsOpt = Annotated[
 ]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]{M['error']}[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
 def _import(path: Path, units: Path | None, plan_id: str | None = None) -> Plan:
     settings = get_settings()
     try:
         directory = load_units(units or settings.units_path)
         return import_file(path, directory, plan_id=plan_id)
     except (NotAPlan, DefinitionError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -122,7 +118,7 @@ def import_command(
     try:  # the record first: if the database refuses, no definition file appears either
         version = record_import(plan, settings=settings, actor=cli_actor())
     except RecordError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     save_plan(plan, target)
     console = Console()
     print_summary(plan, console)
@@ -176,5 +172,5 @@ def show_command(
     try:
         loaded = load_plan(path)
     except DefinitionError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     print_summary(loaded, Console())

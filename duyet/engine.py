@@ -81,7 +81,9 @@ class Definitions:
     timezone: ZoneInfo
 
     def plan(self, plan_id: str) -> Plan:
-        return _plan(self.plans_dir / f"{plan_id}.yaml")
+        # Keyed by modification time: a long-lived process (portal, worker) sees a re-import.
+        path = self.plans_dir / f"{plan_id}.yaml"
+        return _plan(path, path.stat().st_mtime_ns if path.exists() else 0)
 
     def line(self, plan_id: str, code: str) -> PlanLine:
         return self.plan(plan_id).line(code)
@@ -101,8 +103,8 @@ class Definitions:
         return now.astimezone(self.timezone).date()
 
 
-@lru_cache(maxsize=8)
-def _plan(path: Path) -> Plan:
+@lru_cache(maxsize=16)
+def _plan(path: Path, _mtime_ns: int) -> Plan:
     return load_plan(path)
 
 
