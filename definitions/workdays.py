@@ -14,6 +14,7 @@ from definitions.units import Strict
 
 class CalendarConfig(Strict):
     country: str = "VN"
+    language: str = "vi"  # holiday names as users read them
     extra_days_off: list[dt.date] = []  # the department's own days off
     make_up_working_days: list[dt.date] = Field(
         default=[], description="weekend days worked in exchange for a bridged holiday"
@@ -28,7 +29,7 @@ class WorkCalendar:
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:
-        return holidays.country_holidays(self.config.country)
+        return holidays.country_holidays(self.config.country, language=self.config.language)
 
     @cached_property
     def _days_off(self) -> frozenset[dt.date]:

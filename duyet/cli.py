@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from duyet import cli_cycles
 from duyet.cli_audit import audit_app
+from duyet.cli_calendar import calendar_app
 from duyet.cli_db import db_app
 from duyet.cli_demo import demo
 from duyet.cli_mail import mail_app
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(mail_app, name="mail")
 app.add_typer(user_app, name="user")
+app.add_typer(calendar_app, name="calendar")
 app.command("demo")(demo)
 app.command("deploy")(cli_cycles.deploy)
 app.command("start")(cli_cycles.start)

@@ -197,6 +197,15 @@ AUDIT_ACTIONS: dict[str, str] = {
     "cycle.rejected": "Kết thúc chu trình: không được thông qua",
 }
 
+CLI_CALENDAR: dict[str, str] = {
+    "bad-date": "Ngày không hợp lệ: {text} (dùng dạng YYYY-MM-DD, ví dụ 2024-02-07).",
+    "weekend": "Thứ Bảy/Chủ nhật",
+    "day-off": "Ngày nghỉ của cơ quan",
+    "skipped": "  bỏ qua {day}: {reason}",
+    "off": "{day}  nghỉ: {reason}",
+    "worked": "{day}  làm việc bù (cuối tuần)",
+}
+
 CLI_PLAN: dict[str, Any] = {
     "error": "Lỗi:",
     "columns": ["Mã", "Nội dung", "Chủ trì", "Số đơn vị phối hợp", "Hạn", "Lặp lại", "Cảnh báo"],
