@@ -8,11 +8,14 @@ from typing import Annotated
 import typer
 
 from definitions.loader import DefinitionError, load_calendar
+from definitions.workdays import WorkCalendar
 from duyet.console import fail
 from duyet.messages import CLI_CALENDAR as M
 from duyet.settings import get_settings
 
-calendar_app = typer.Typer(help="Lịch ngày làm việc (ngày lễ, Tết, ngày nghỉ bù).", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="Lịch ngày làm việc (ngày lễ, Tết, ngày nghỉ bù).", no_args_is_help=True
+)
 
 
 def _date(text: str) -> dt.date:
@@ -22,7 +25,7 @@ def _date(text: str) -> dt.date:
         raise fail(M["bad-date"].format(text=text)) from exc
 
 
-def _calendar():  # type: ignore[no-untyped-def]
+def _calendar() -> WorkCalendar:
     try:
         return load_calendar(get_settings().calendar_path)
     except DefinitionError as exc:
@@ -33,7 +36,9 @@ def _calendar():  # type: ignore[no-untyped-def]
 def add(
     start: Annotated[str, typer.Argument(help="Ngày bắt đầu, dạng YYYY-MM-DD")],
     days: Annotated[int, typer.Argument(help="Số ngày làm việc (âm: lùi lại)")],
-    explain: Annotated[bool, typer.Option("--explain", help="Liệt kê các ngày nghỉ bỏ qua")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Liệt kê các ngày nghỉ bỏ qua")
+    ] = False,
 ) -> None:
     """Print the date N working days after START (weekends, holidays and days off skipped)."""
     calendar = _calendar()
