@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from definitions.findings import Finding, Severity
 from definitions.header import read_header
 from definitions.lint import check_numbering, check_text
 from definitions.plan import Group, Plan, PlanLine, Section, Source
+from definitions.process import ProcessDefinition, choose_process
 from definitions.resolve import UnitResolver
 from definitions.sources import NotAPlan, Paragraph, SourceDocument, Table, read_bytes
 from definitions.table import Column, Record, find_plan_table
@@ -147,9 +149,16 @@ def _slug(text: str) -> str:
 
 
 def import_plan(
-    source: SourceDocument, directory: UnitDirectory, *, plan_id: str | None = None
+    source: SourceDocument,
+    directory: UnitDirectory,
+    *,
+    plan_id: str | None = None,
+    processes: Mapping[str, ProcessDefinition] | None = None,
 ) -> Plan:
-    """Build the plan of `source`; NotAPlan when it has no plan table or no coded line."""
+    """Build the plan of `source`; NotAPlan when it has no plan table or no coded line.
+
+    Each line takes the process whose `applies_to` rule matches it (`default` otherwise).
+    """
     plan_table = find_plan_table(source)
     before, after = _paragraphs_around(source, plan_table.table)
     kind_names = {fold(t.name) for t in DOC_TYPES}
@@ -184,7 +193,12 @@ def import_plan(
         year=year,
         sections=builder.sections,
         groups=builder.groups,
-        lines=builder.lines,
+        lines=[
+            line.model_copy(
+                update={"process": choose_process(processes or {}, line.title, line.products)}
+            )
+            for line in builder.lines
+        ],
         reporting_dates=header.reporting_dates,
         recipients=header.recipients,
         signer=header.signer,
@@ -193,11 +207,18 @@ def import_plan(
     )
 
 
-def import_file(path: Path, directory: UnitDirectory, *, plan_id: str | None = None) -> Plan:
+def import_file(
+    path: Path,
+    directory: UnitDirectory,
+    *,
+    plan_id: str | None = None,
+    processes: Mapping[str, ProcessDefinition] | None = None,
+) -> Plan:
     """Read and import the plan at `path`."""
     if not path.is_file():
         raise NotAPlan(NOT_A_PLAN["missing"].format(path=path))
-    return import_plan(read_bytes(path.read_bytes(), name=path.name), directory, plan_id=plan_id)
+    source = read_bytes(path.read_bytes(), name=path.name)
+    return import_plan(source, directory, plan_id=plan_id, processes=processes)
 
 
 def _paragraphs_around(

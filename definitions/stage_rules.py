@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from definitions.process import AllPolicy, AnyPolicy, OnSilence, Policy, ProcessDefinition
-from duyet.messages import RECORD_ERRORS, STAGES
+from duyet.messages import RECORD_ERRORS, stage_name
 
 
 class Stage(StrEnum):
@@ -27,11 +27,26 @@ class Verdict(StrEnum):
     REJECT = "reject"
 
 
-# (from, to) -> the round change the move implies: sending a document back starts a new round.
+def kind_of(stage: str) -> Stage:
+    """The kind of a stage key: `review` and `review.appraisal` are both review stages.
+
+    A process has one draft and one publication stage (keyed `draft`, `publication`); it may have
+    several review and approval stages, keyed `review.<name>` / `approval.<name>`. The records,
+    links and mails carry the key; everything that depends on the kind reads it from the key.
+    """
+    return Stage(stage.split(".", 1)[0])
+
+
+# (from kind, to kind) -> the round change the move implies: sending back starts a new round.
+# The order of the stages inside a process is the engine's business (`next_step`); the records
+# refuse any move no process could make.
 TRANSITIONS: dict[tuple[Stage, Stage], int] = {
     (Stage.DRAFT, Stage.REVIEW): 0,
+    (Stage.DRAFT, Stage.APPROVAL): 0,
+    (Stage.REVIEW, Stage.REVIEW): 0,
     (Stage.REVIEW, Stage.APPROVAL): 0,
     (Stage.REVIEW, Stage.DRAFT): 1,
+    (Stage.APPROVAL, Stage.APPROVAL): 0,
     (Stage.APPROVAL, Stage.PUBLICATION): 0,
     (Stage.APPROVAL, Stage.DRAFT): 1,
     (Stage.PUBLICATION, Stage.CLOSED): 0,
@@ -43,7 +58,7 @@ class IllegalTransition(ValueError):
 
     code = "illegal-transition"
 
-    def __init__(self, current: Stage, target: Stage, *, round_change: int) -> None:
+    def __init__(self, current: str, target: str, *, round_change: int) -> None:
         self.current = current
         self.target = target
         self.round_change = round_change
@@ -52,17 +67,18 @@ class IllegalTransition(ValueError):
     @property
     def message(self) -> str:
         return RECORD_ERRORS[self.code].format(
-            current=STAGES[self.current], target=STAGES[self.target]
+            current=stage_name(self.current), target=stage_name(self.target)
         )
 
 
-def check_transition(current: Stage, target: Stage, *, round_change: int) -> None:
+def check_transition(current: str, target: str, *, round_change: int) -> None:
     """Raise `IllegalTransition` unless `current -> target` with `round_change` is allowed."""
-    if TRANSITIONS.get((current, target)) != round_change:
+    allowed = TRANSITIONS.get((kind_of(current), kind_of(target)))
+    if current == target or allowed != round_change:
         raise IllegalTransition(current, target, round_change=round_change)
 
 
-def check_cancel(current: Stage) -> None:
+def check_cancel(current: str) -> None:
     """Raise `IllegalTransition` unless a cycle at `current` can still be cancelled."""
     if current == Stage.CLOSED:
         raise IllegalTransition(current, Stage.CLOSED, round_change=0)
@@ -88,16 +104,17 @@ class Answer:
 
 @dataclass(frozen=True)
 class CycleState:
-    stage: Stage
+    stage: str  # the stage key: `review`, `review.appraisal`…
     round: int
     has_version: bool  # a document version exists for this round
     deadline_passed: bool = False
+    period_over: bool = True  # a stage held open for a set period (public comment) has run it
 
 
 @dataclass(frozen=True)
 class Step:
     kind: StepKind
-    target: Stage | None = None
+    target: str | None = None  # the stage key moved to
     verdict: Verdict | None = None  # what decided the stage, when it was decided by people
     missing: tuple[str, ...] = ()  # units that have not answered yet
     by_silence: bool = False  # decided because the deadline passed without objection
@@ -111,13 +128,9 @@ def _quorum(policy: Policy, expected: int) -> int:
     return min(policy.count, expected)
 
 
-def _next_kind(process: ProcessDefinition, current: Stage) -> Stage:
-    kinds = [Stage(s.kind) for s in process.stages]
-    return kinds[kinds.index(current) + 1]
-
-
-def _stage(process: ProcessDefinition, current: Stage) -> Any:
-    return next(s for s in process.stages if s.kind == current)
+def _next(process: ProcessDefinition, current: str) -> str:
+    keys = [s.id for s in process.stages]
+    return keys[keys.index(current) + 1]
 
 
 def next_step(
@@ -128,26 +141,28 @@ def next_step(
     answers: Sequence[Answer],
 ) -> Step:
     """What the cycle does next, given who is expected to answer and what they said."""
-    if state.stage == Stage.CLOSED:
+    kind = kind_of(state.stage)
+    if kind == Stage.CLOSED:
         return Step(StepKind.DONE)
-    if state.stage == Stage.PUBLICATION:
+    if kind == Stage.PUBLICATION:
         return Step(StepKind.PUBLISH, target=Stage.CLOSED)
-    if state.stage == Stage.DRAFT:
+    if kind == Stage.DRAFT:
         if state.has_version:
-            return Step(StepKind.ADVANCE, target=_next_kind(process, state.stage))
+            return Step(StepKind.ADVANCE, target=_next(process, state.stage))
         return Step(StepKind.WAIT, missing=tuple(expected))
-    stage = _stage(process, state.stage)
+    stage: Any = process.stage(state.stage)
+    draft = process.stages[0].id
     said = {a.unit: a.verdict for a in answers if a.unit in expected}
     missing = tuple(unit for unit in expected if unit not in said)
     objection = next((v for v in said.values() if v != Verdict.APPROVE), None)
     if objection is not None:
         if state.round >= process.max_rounds:
             return Step(StepKind.CLOSE_REJECTED, target=Stage.CLOSED, verdict=objection)
-        return Step(StepKind.BACK_TO_DRAFT, target=Stage.DRAFT, verdict=objection)
+        return Step(StepKind.BACK_TO_DRAFT, target=draft, verdict=objection)
     approvals = sum(v == Verdict.APPROVE for v in said.values())
-    advance = Step(
-        StepKind.ADVANCE, target=_next_kind(process, state.stage), verdict=Verdict.APPROVE
-    )
+    advance = Step(StepKind.ADVANCE, target=_next(process, state.stage), verdict=Verdict.APPROVE)
+    if not state.period_over:  # a public-comment period runs its full length
+        return Step(StepKind.WAIT, missing=missing)
     if approvals >= _quorum(stage.policy, len(expected)):
         return advance
     if state.deadline_passed and stage.on_silence == OnSilence.NO_OBJECTION:

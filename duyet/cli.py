@@ -12,6 +12,7 @@ from duyet.cli_audit import audit_app
 from duyet.cli_calendar import calendar_app
 from duyet.cli_db import db_app
 from duyet.cli_demo import demo
+from duyet.cli_keys import keys_app, verify_command
 from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
 from duyet.cli_up import up_command
@@ -34,6 +35,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(mail_app, name="mail")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(keys_app, name="keys")
+app.command("verify")(verify_command)
 app.command("demo")(demo)
 app.command("deploy")(cli_cycles.deploy)
 app.command("start")(cli_cycles.start)

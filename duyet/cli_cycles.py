@@ -179,7 +179,7 @@ def status(
             {
                 "id": v.cycle_id,
                 "code": v.code,
-                "stage": "done" if v.status != "open" else v.stage.value,
+                "stage": "done" if v.status != "open" else v.stage,
                 "round": v.round,
                 "flow_run_id": v.flow_run_id,
                 "state": states.get(v.flow_run_id or ""),
@@ -216,9 +216,7 @@ def _status_table(settings: Settings, views: list[CycleView], states: dict[str, 
         )
         table.add_row(
             v.code,
-            STAGES.get(v.stage.value, v.stage.value)
-            if v.status == "open"
-            else M[f"status.{v.status}"],
+            STAGES[v.stage] if v.status == "open" else M[f"status.{v.status}"],
             str(v.round),
             (deadline.strftime("%d/%m/%Y") if deadline else "—") + (" ⚠" if overdue else ""),
             waiting or "—",

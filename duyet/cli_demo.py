@@ -12,7 +12,7 @@ from rich.rule import Rule
 
 from definitions.importer import import_file
 from definitions.lint import all_findings
-from definitions.loader import load_units, save_plan
+from definitions.loader import load_processes, load_units, save_plan
 from duyet.cli_audit import show
 from duyet.cli_plan import print_findings, print_summary
 from duyet.cli_up import print_stack
@@ -44,7 +44,9 @@ def demo(
     console = Console()
     console.print(Rule(DEMO["title"]))
     console.print(DEMO["step-import"].format(path=plan), style="bold")
-    imported = import_file(plan, load_units(settings.units_path))
+    imported = import_file(
+        plan, load_units(settings.units_path), processes=load_processes(settings.processes_dir)
+    )
     target = settings.plans_dir / f"{imported.id}.yaml"
     save_plan(imported, target)
     print_summary(imported, console)

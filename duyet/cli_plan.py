@@ -14,7 +14,13 @@ from rich.table import Table
 from definitions.findings import Finding, Severity
 from definitions.importer import import_file
 from definitions.lint import all_findings, has_errors
-from definitions.loader import DefinitionError, load_plan, load_units, save_plan
+from definitions.loader import (
+    DefinitionError,
+    load_plan,
+    load_processes,
+    load_units,
+    save_plan,
+)
 from definitions.plan import Plan
 from definitions.sources import NotAPlan
 from duyet.console import fail
@@ -35,7 +41,8 @@ def _import(path: Path, units: Path | None, plan_id: str | None = None) -> Plan:
     settings = get_settings()
     try:
         directory = load_units(units or settings.units_path)
-        return import_file(path, directory, plan_id=plan_id)
+        processes = load_processes(settings.processes_dir)
+        return import_file(path, directory, plan_id=plan_id, processes=processes)
     except (NotAPlan, DefinitionError) as exc:
         raise fail(str(exc)) from exc
 

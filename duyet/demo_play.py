@@ -60,7 +60,7 @@ class Player:
 
     def at(self, stage: str, round: int) -> bool:
         view = view_of(self.stack.settings, self.cycle_id)
-        return (view.stage.value, view.round) == (stage, round)
+        return (view.stage, view.round) == (stage, round)
 
     def reach(self, stage: str, round: int) -> None:
         self.wait(

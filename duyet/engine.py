@@ -20,7 +20,16 @@ from definitions.loader import load_calendar, load_plan, load_processes, load_un
 from definitions.plan import Plan, PlanLine
 from definitions.process import ProcessDefinition
 from definitions.process import Stage as StageDefinition
-from definitions.stage_rules import Answer, CycleState, Stage, Step, StepKind, Verdict, next_step
+from definitions.stage_rules import (
+    Answer,
+    CycleState,
+    Stage,
+    Step,
+    StepKind,
+    Verdict,
+    kind_of,
+    next_step,
+)
 from definitions.units import UnitDirectory
 from definitions.workdays import WorkCalendar
 from duyet.settings import Settings
@@ -49,7 +58,7 @@ class CycleView(BaseModel):
     cycle_id: str
     plan_id: str
     code: str
-    stage: Stage
+    stage: str  # the stage key (`review`, `review.appraisal`…)
     round: int
     status: str
     flow_run_id: str | None
@@ -59,7 +68,7 @@ class CycleView(BaseModel):
     expected: list[str]
     answers: list[AnswerView]  # of this stage and round
     step: StepKind
-    target: Stage | None
+    target: str | None
     verdict: Verdict | None
     missing: list[str]
     by_silence: bool
@@ -91,8 +100,9 @@ class Definitions:
     def process_of(self, line: PlanLine) -> ProcessDefinition:
         return self.processes[line.process]
 
-    def stage(self, line: PlanLine, kind: Stage) -> StageDefinition:
-        return next(s for s in self.process_of(line).stages if s.kind == kind)
+    def stage(self, line: PlanLine, key: str) -> StageDefinition:
+        """The stage of the line's process with this key (`draft`, `review.appraisal`…)."""
+        return self.process_of(line).stage(key)
 
     def deadline(self, start: dt.date, working_days: int) -> dt.datetime:
         """The end of the working day `working_days` after `start`, in the office's time zone."""
@@ -128,9 +138,9 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
     """Read the cycle and its answers, and apply the stage rules to them."""
     cycle = get_cycle(session, cycle_id=cycle_id)
     line = defs.line(cycle.plan_key, cycle.line_code)
-    stage = Stage(cycle.stage)
+    stage = cycle.stage
     expected: list[str] = []
-    if stage not in (Stage.CLOSED, Stage.PUBLICATION):
+    if kind_of(stage) not in (Stage.CLOSED, Stage.PUBLICATION):
         expected = stage_actors(defs.stage(line, stage), line, defs.directory)
     answers = [
         AnswerView(
@@ -167,6 +177,14 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
     )
 
 
+def _period_over(defs: Definitions, line: PlanLine, cycle: ReviewCycle, now: dt.datetime) -> bool:
+    """Whether a stage held open for a set period (public comment) has run it in full."""
+    if kind_of(cycle.stage) != Stage.REVIEW or cycle.stage_started_at is None:
+        return True
+    days = getattr(defs.stage(line, cycle.stage), "public_comment_days", 0)
+    return now >= cycle.stage_started_at + dt.timedelta(days=days)
+
+
 def _step(
     defs: Definitions,
     line: PlanLine,
@@ -179,10 +197,11 @@ def _step(
 ) -> Step:
     deadline_passed = cycle.stage_deadline is not None and now > cycle.stage_deadline
     state = CycleState(
-        stage=Stage(cycle.stage),
+        stage=cycle.stage,
         round=cycle.round,
         has_version=has_version,
         deadline_passed=deadline_passed,
+        period_over=_period_over(defs, line, cycle, now),
     )
     return next_step(
         defs.process_of(line),

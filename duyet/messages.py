@@ -90,14 +90,45 @@ FINDINGS.update(
     }
 )
 
+
 # Review-cycle stages and reviewers' verdicts, by their stored value.
-STAGES: dict[str, str] = {
-    "draft": "dự thảo",
-    "review": "lấy ý kiến",
-    "approval": "phê duyệt",
-    "publication": "ban hành",
-    "closed": "kết thúc",
-}
+class _ByStage(dict[str, str]):
+    """Texts by stage key; `review.x` with no text of its own reads as its kind, `review`."""
+
+    def __missing__(self, key: str) -> str:
+        kind = key.split(".", 1)[0]
+        if kind == key:
+            raise KeyError(key)
+        return self[kind]
+
+
+STAGES: dict[str, str] = _ByStage(
+    {
+        "draft": "dự thảo",
+        "review": "lấy ý kiến",
+        "approval": "phê duyệt",
+        "publication": "ban hành",
+        "closed": "kết thúc",
+        # the legal-normative process (definitions/processes/legal-normative.yaml)
+        "review.opinions": "lấy ý kiến cơ quan, đơn vị và Nhân dân",
+        "review.appraisal": "thẩm định của Sở Tư pháp",
+        "approval.submission": "trình UBND tỉnh",
+        "approval.issuance": "UBND tỉnh ban hành",
+    }
+)
+
+
+def capitalize(text: str) -> str:
+    """Upper-case the first letter only: `trình UBND tỉnh` -> `Trình UBND tỉnh` (Jinja's own
+    filter would lower-case the acronym)."""
+    return text[:1].upper() + text[1:]
+
+
+def stage_name(stage: str) -> str:
+    """How users read a stage key."""
+    return STAGES[stage]
+
+
 VERDICTS: dict[str, str] = {
     "approve": "đồng ý",
     "changes": "đồng ý, có góp ý",
@@ -127,6 +158,12 @@ RECORD_ERRORS: dict[str, str] = {
         "Cơ sở dữ liệu ở phiên bản {current}, mã nguồn cần {head}: hãy chạy `duyet db upgrade`"
     ),
     "mail-unknown": "Không tìm thấy thư {mail_id} trong hàng đợi",
+    "already-published": "Chu trình đã ban hành văn bản số {number}/{symbol}",
+    "number-not-issued": (
+        "Số {number} chưa được cấp trong sổ đăng ký văn bản đi {type_key} năm {year} "
+        "của {issuer_code}"
+    ),
+    "publication-unknown": "Không tìm thấy văn bản đã ban hành {id}",
 }
 
 # `duyet db …`
@@ -193,6 +230,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "mail.sent": "Đã gửi thư",
     "mail.failed": "Gửi thư không thành công",
     "document.published": "Ban hành tài liệu",
+    "document.issued": "Cấp số, ký số văn bản",
     "cycle.cancelled": "Hủy chu trình",
     "cycle.rejected": "Kết thúc chu trình: không được thông qua",
 }
@@ -246,6 +284,9 @@ AUDIT_SUMMARIES: dict[str, str] = {
     "mail.sent": "Thư {mail_id}, lần thử {attempts}",
     "mail.failed": "Thư {mail_id}, lần thử {attempts}: {error}",
     "document.published": "{filename} (sha256 {sha256})",
+    "document.issued": (
+        "Số thứ tự {number} của sổ {symbol}, ngày {issued_on}: {filename} (sha256 {sha256})"
+    ),
     "cycle.cancelled": "Từ giai đoạn {from_stage}: {reason}",
     "cycle.rejected": "Từ giai đoạn {from_stage}, vòng {round}: {verdict}",
 }
@@ -327,18 +368,26 @@ MAIL_KINDS: dict[str, str] = {
 }
 
 # Mail: the call to action of a link, and what is awaited, by the stage the link acts on.
-MAIL_ACTIONS: dict[str, str] = {
-    "draft": "Mở trang nộp dự thảo",
-    "review": "Mở trang góp ý",
-    "approval": "Mở trang phê duyệt",
-    "publication": "Mở trang ban hành",
-}
-MAIL_DUTIES: dict[str, str] = {
-    "draft": "nộp dự thảo",
-    "review": "gửi ý kiến góp ý",
-    "approval": "cho ý kiến phê duyệt",
-    "publication": "ban hành văn bản",
-}
+MAIL_ACTIONS: dict[str, str] = _ByStage(
+    {
+        "draft": "Mở trang nộp dự thảo",
+        "review": "Mở trang góp ý",
+        "review.appraisal": "Mở trang gửi kết quả thẩm định",
+        "approval": "Mở trang phê duyệt",
+        "publication": "Mở trang ban hành",
+    }
+)
+MAIL_DUTIES: dict[str, str] = _ByStage(
+    {
+        "draft": "nộp dự thảo",
+        "review": "gửi ý kiến góp ý",
+        "review.appraisal": "gửi báo cáo thẩm định",
+        "approval": "cho ý kiến phê duyệt",
+        "approval.submission": "ký Tờ trình UBND tỉnh",
+        "approval.issuance": "xem xét, ban hành văn bản",
+        "publication": "ban hành văn bản",
+    }
+)
 
 # Mail: the calendar event (.ics) that carries a request's deadline.
 MAIL_CALENDAR: dict[str, str] = {
@@ -527,6 +576,9 @@ PORTAL: dict[str, str] = {
     "bad-request": "Yêu cầu không hợp lệ",
     "wrong-decision": "Lựa chọn «{decision}» không dùng được ở giai đoạn «{stage}».",
     "no-document": "Cần đính kèm tệp dự thảo hoặc nhập nội dung dự thảo.",
+    "no-attachment": "Giai đoạn này cần đính kèm {name}.",
+    "register-title": "Sổ văn bản đã ban hành",
+    "register-unknown": "Không có văn bản này trong sổ văn bản đã ban hành.",
     "document-too-large": "Tệp vượt quá giới hạn {limit} byte.",
     "invalid-form": "Biểu mẫu thiếu hoặc sai thông tin: {fields}.",
     "csrf": "Phiên làm việc không hợp lệ",

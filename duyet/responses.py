@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from definitions.stage_rules import Stage, Verdict
 from duyet.settings import Settings
 from notifications.links import LinkCheck, check_link
-from records.decisions import decide_by_token
+from records.decisions import Attachment, decide_by_token
 from records.documents import submit_version
 from records.models import Decision, DocumentVersion, LinkToken
 from records.tokens import consume_token
@@ -50,9 +50,11 @@ def decide(
     person: str | None = None,
     client_ip: str | None = None,
     user_agent: str | None = None,
+    attachment: Attachment | None = None,
     now: datetime | None = None,
 ) -> Decision:
-    """Record the decision a review or approval link was issued for."""
+    """Record the decision a review or approval link was issued for (with the report the stage
+    asks for, if any)."""
     link = valid_link(session, settings, raw_token, now)
     if link.stage == Stage.DRAFT:
         raise WrongAnswer("a draft link takes a document, not a decision")
@@ -64,6 +66,8 @@ def decide(
         reviewer_person=person,
         client_ip=client_ip,
         user_agent=user_agent,
+        attachment=attachment,
+        max_bytes=settings.max_document_bytes,
         now=now,
     )
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Signs link tokens and CSRF tokens; never defaulted (see `require_secret`).
     secret_key: SecretStr | None = None
     link_grace_days: int = Field(default=5, ge=0)  # a link outlives its stage deadline by this
+    # Signing keys (ký số), one folder per issuing body code under this; default var/keys.
+    signing_keys_dir: Path | None = None
 
     smtp_host: str | None = None
     smtp_port: int | None = None  # default: 465 with SSL, 587 with STARTTLS, else 25
@@ -79,6 +81,10 @@ class Settings(BaseSettings):
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("DUYET_PUBLIC_BASE_URL must start with http:// or https://")
         return self.public_base_url.rstrip("/")
+
+    def keys_dir(self, code: str) -> Path:
+        """Where the signing keys of issuing body `code` (SVHTTDL…) are."""
+        return (self.signing_keys_dir or self.var_dir / "keys") / code
 
     @property
     def units_path(self) -> Path:

@@ -15,11 +15,13 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
+from duyet.engine import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from duyet.supervisor import Child, PortInUse, Supervisor, http_ok, port_free, wait_until
 from flows.deploy import apply
 from flows.deployments import all_deployments
+from publishing.issue import ensure_signing_keys
 from records.engine import session_scope
 from records.migrate import ensure_schema
 from records.plans import latest_plan
@@ -99,8 +101,10 @@ def check_ports(settings: Settings) -> None:
 
 
 def first_start(settings: Settings) -> list[str]:
-    """Migrate the records and record every plan definition not recorded yet; plan ids."""
+    """Migrate the records, make development signing keys where there are none (a local stack:
+    production installs its own), and record every plan definition not recorded yet; plan ids."""
     ensure_schema(settings.database_url)
+    ensure_signing_keys(settings, definitions(settings))
     plan_ids = []
     for path in sorted(settings.plans_dir.glob("*.yaml")):
         plan = load_plan(path)

@@ -126,7 +126,7 @@ async def resume_if_decided(
         return Nudge.UNDECIDED
     if view.flow_run_id is None:
         return Nudge.NO_RUN
-    resume = {"cycle_id": cycle_id, "stage": view.stage.value, "round": view.round}
+    resume = {"cycle_id": cycle_id, "stage": view.stage, "round": view.round}
     try:
         await aresume_flow_run(UUID(view.flow_run_id), run_input=resume)
     except (NotPausedError, FlowPauseTimeout, ObjectNotFound):

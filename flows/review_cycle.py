@@ -69,7 +69,7 @@ def review_cycle(plan_id: str, code: str, cycle_id: str | None = None) -> str:
             return view.status
         if view.step == StepKind.WAIT:
             send_requests(StageRef(cycle_id=cycle_id, stage=view.stage, round=view.round))
-            place = (view.stage.value, view.round)
+            place = (view.stage, view.round)
             attempt = attempts.get(place, 0)
             attempts[place] = attempt + 1
             suspend_flow_run(wait_for_input=Resume, key=wait_key(*place, attempt))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from notifications.mail import MailKind
 
-StageName = Literal["draft", "review", "approval", "publication"]
+StageName = Annotated[
+    str, Field(pattern=r"^(draft|publication|review|approval)(\.[a-z][a-z0-9_]*)?$")
+]
 VerdictName = Literal["approve", "changes", "reject"]
 SHA256 = r"^[0-9a-f]{64}$"
 
@@ -105,6 +107,8 @@ class Rejected(LineMail):
 class Published(LineMail):
     document: Document
     published_on: date
+    number: str | None = None  # `Số: 05/KH-SVHTTDL`: the issued, signed document
+    public_url: str | None = None  # the public page where anyone can check it
 
 
 class Reminder(LineMail):

@@ -95,6 +95,7 @@ def request_review(
     units: Sequence[str] | None = None,
     deadline: date | None = None,
     now: datetime | None = None,
+    stage: str = Stage.REVIEW,
 ) -> list[OutboxMail]:
     """Ask each coordinating unit (default: the line's partners but the lead) for its opinion."""
     out = Outbox.open(session, settings=settings, directory=directory, actor=actor, now=now)
@@ -108,7 +109,7 @@ def request_review(
     return out.requests(
         MailKind.REVIEW_REQUEST,
         cycle=cycle,
-        stage=Stage.REVIEW,
+        stage=stage,
         round=round,
         targets=targets(directory, units, default=partners, exclude=lead),
         deadline=deadline,
@@ -127,12 +128,13 @@ def request_approval(
     units: Sequence[str] | None = None,
     deadline: date | None = None,
     now: datetime | None = None,
+    stage: str = Stage.APPROVAL,
 ) -> list[OutboxMail]:
     """Submit the round's document for approval (default: the Director's board), with the
-    reviewers' opinions of the round."""
+    opinions given so far in the round."""
     out = Outbox.open(session, settings=settings, directory=directory, actor=actor, now=now)
     cycle = get_cycle(session, cycle_id=cycle_id)
-    comments = out.comments(cycle, round=round, stage=Stage.REVIEW)
+    comments = out.comments(cycle, round=round)
 
     def make(p: Parts) -> Base:
         assert p.document is not None
@@ -141,7 +143,7 @@ def request_approval(
     return out.requests(
         MailKind.APPROVAL_REQUEST,
         cycle=cycle,
-        stage=Stage.APPROVAL,
+        stage=stage,
         round=round,
         targets=targets(directory, units, default=[directory.roles.director_board]),
         deadline=deadline,

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from definitions.stage_rules import Stage
+from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
 from duyet.messages import MAIL_SALUTATIONS, PORTAL_REASONS
 from duyet.settings import Settings
@@ -95,7 +95,7 @@ def delegate_link(
     unit = directory.unit(link.recipient_unit)
     salutation = MAIL_SALUTATIONS["delegate"].format(email=email, unit=unit.name)
     to = Recipient(unit.id, email, salutation)
-    _request(out, cycle, Stage(link.stage), link.round, to, variant=f"delegated-{link.id}")
+    _request(out, cycle, link.stage, link.round, to, variant=f"delegated-{link.id}")
     new = session.scalars(
         select(LinkToken)
         .where(
@@ -125,11 +125,11 @@ def resend_request(
     """Revoke the unit's open links at the cycle's stage and round and mail it a new one."""
     out = Outbox.open(session, settings=settings, directory=directory, actor=actor, now=now)
     cycle = get_cycle(session, cycle_id=cycle_id)
-    if cycle.status != "open" or cycle.stage not in REQUEST_KINDS:
+    if cycle.status != "open" or kind_of(cycle.stage) not in REQUEST_KINDS:
         raise CycleClosed()
     if facts.has_answered(session, cycle, unit=unit):
         raise AlreadyAnswered(unit=unit)
-    stage, round = Stage(cycle.stage), cycle.round
+    stage, round = cycle.stage, cycle.round
     earlier = [
         link
         for link in links_of_cycle(session, cycle_id=cycle.id)
@@ -144,24 +144,25 @@ def resend_request(
 
 
 def _request(
-    out: Outbox, cycle: ReviewCycle, stage: Stage, round: int, to: Recipient, *, variant: str
+    out: Outbox, cycle: ReviewCycle, stage: str, round: int, to: Recipient, *, variant: str
 ) -> OutboxMail:
     """The stage's request mail to `to`, with a new link, under its own idempotency variant."""
     make: Callable[[Parts], Base]
-    if stage == Stage.DRAFT:
+    kind = kind_of(stage)
+    if kind == Stage.DRAFT:
         comments = out.comments(cycle, round=round - 1) if round > 1 else []
 
         def make(p: Parts) -> Base:
             return DraftRequest(**p.common, action=p.action, previous=p.document, comments=comments)
 
-    elif stage == Stage.REVIEW:
+    elif kind == Stage.REVIEW:
 
         def make(p: Parts) -> Base:
             assert p.document is not None
             return ReviewRequest(**p.common, action=p.action, document=p.document)
 
     else:
-        review = out.comments(cycle, round=round, stage=Stage.REVIEW)
+        review = out.comments(cycle, round=round)
 
         def make(p: Parts) -> Base:
             assert p.document is not None
@@ -170,7 +171,7 @@ def _request(
             )
 
     rows = out.requests(
-        REQUEST_KINDS[stage],
+        REQUEST_KINDS[kind],
         cycle=cycle,
         stage=stage,
         round=round,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from definitions.stage_rules import Stage
+from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
 from duyet.settings import Settings
 from notifications import facts
@@ -20,6 +20,7 @@ from notifications.context import (
     DeadLetter,
     Digest,
     DigestItem,
+    Document,
     FailedMail,
     Published,
     Rejected,
@@ -73,13 +74,17 @@ def notify_published(
     cycle_id: str,
     actor: str,
     units: Sequence[str] | None = None,
+    issued: Document | None = None,
+    number: str | None = None,
+    public_url: str | None = None,
     now: datetime | None = None,
 ) -> list[OutboxMail]:
     """Send the published document (attached) to its recipients (default: lead, partners and
-    the Office; the flows pass the process definition's `recipients`)."""
+    the Office; the flows pass the process definition's `recipients`): the issued, signed PDF
+    when there is one (`issued`, `number`), else the approved version."""
     out = Outbox.open(session, settings=settings, directory=directory, actor=actor, now=now)
     cycle = get_cycle(session, cycle_id=cycle_id)
-    document = facts.latest_document(session, cycle_id=cycle.id)
+    document = issued or facts.latest_document(session, cycle_id=cycle.id)
     if document is None:
         raise NoDocument()
     lead, partners = facts.lead_and_partners(session, cycle)
@@ -89,7 +94,12 @@ def notify_published(
 
     def make(to: Recipient) -> Base:
         return Published(
-            **common, recipient=to.salutation, document=document, published_on=published_on
+            **common,
+            recipient=to.salutation,
+            document=document,
+            published_on=published_on,
+            number=number,
+            public_url=public_url,
         )
 
     default = [*lead, *partners, directory.roles.office]
@@ -122,7 +132,7 @@ def notify_cancelled(
         stopped_at = links[-1].stage if links else None
     lead, _ = facts.lead_and_partners(session, cycle)
     common = _common(out, cycle)
-    stage = stage_name(stopped_at) if stopped_at in REQUEST_STAGES else None
+    stage = stage_name(stopped_at) if stopped_at and kind_of(stopped_at) in REQUEST_STAGES else None
 
     def make(to: Recipient) -> Base:
         return Cancelled(**common, recipient=to.salutation, stage=stage, reason=reason)
@@ -158,7 +168,7 @@ def send_digest(
         cycle
         for cycle in cycles
         if cycle.status == "open"
-        and cycle.stage in REQUEST_STAGES
+        and kind_of(cycle.stage) in REQUEST_STAGES
         and not facts.has_answered(session, cycle, unit=to.unit_id)
     ]
     if not pending:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
 from duyet.settings import Settings
 from notifications import facts
@@ -251,6 +252,6 @@ def targets(
 
 
 def stage_name(stage: str) -> StageName:
-    if stage not in ("draft", "review", "approval", "publication"):
+    if kind_of(stage) not in (Stage.DRAFT, Stage.REVIEW, Stage.APPROVAL, Stage.PUBLICATION):
         raise ValueError(f"no mail acts on stage {stage!r}")
-    return cast(StageName, stage)
+    return stage

@@ -20,6 +20,7 @@ from duyet.messages import (
     MAIL_SUBJECTS,
     STAGES,
     VERDICTS,
+    capitalize,
 )
 from notifications.context import (
     CONTEXTS,
@@ -50,6 +51,7 @@ def environment() -> Environment:
     )
     env.filters["dmy"] = _dmy
     env.filters["size"] = _size
+    env.filters["capitalize"] = capitalize
     env.globals.update(
         stages=STAGES, verdicts=VERDICTS, actions=MAIL_ACTIONS, duties=MAIL_DUTIES, kinds=MAIL_KINDS
     )

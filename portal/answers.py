@@ -22,10 +22,11 @@ from notifications.links import LinkOutcome, check_link
 from portal.deps import Client
 from portal.errors import status_of
 from portal.linkview import (
-    DECISIONS,
     GENUINE,
     LinkPage,
+    attachment_rule,
     decision_view,
+    decisions_at,
     not_found,
     notice,
     refusal,
@@ -33,6 +34,7 @@ from portal.linkview import (
 )
 from portal.security import LINK_FORM_MAX_AGE, Keys, link_binding
 from records.cycles import get_cycle
+from records.decisions import Attachment
 from records.engine import session_scope
 from records.errors import AlreadyDecided, RecordError, TokenUsed
 from records.models import LinkToken
@@ -77,6 +79,22 @@ class Recorded:
     receipt: LinkPage
 
 
+def _attachment(
+    session: Session, defs: Definitions, link: LinkToken, upload: Upload | None
+) -> Attachment | LinkPage | None:
+    """The report the stage asks for, from the form; a 400 page when it is required and absent."""
+    rule = attachment_rule(defs, get_cycle(session, cycle_id=link.cycle_id), link.stage)
+    if rule is None:
+        return None  # a file sent to a stage that asks for none is ignored, never stored
+    if upload is None:
+        if rule.required:
+            return notice(
+                400, PORTAL["bad-request"], PORTAL["no-attachment"].format(name=rule.name)
+            )
+        return None
+    return Attachment(upload.content, upload.filename, upload.media_type)
+
+
 def record_answer(
     settings: Settings,
     defs: Definitions,
@@ -95,7 +113,7 @@ def record_answer(
             link = _usable(session, settings, defs, keys, raw_token, answer.csrf, moment)
             if isinstance(link, LinkPage):
                 return link
-            if answer.decision not in DECISIONS.get(link.stage, ()):
+            if answer.decision not in decisions_at(link.stage):
                 stage = STAGES.get(link.stage, link.stage)
                 detail = PORTAL["wrong-decision"].format(decision=answer.decision, stage=stage)
                 return notice(400, PORTAL["bad-request"], detail)
@@ -116,6 +134,9 @@ def record_answer(
                 )
                 shown = version_view(version, zone) | {"label": PORTAL["decision.submit"]}
             else:
+                attachment = _attachment(session, defs, link, answer.upload)
+                if isinstance(attachment, LinkPage):
+                    return attachment
                 decision = decide(
                     session,
                     settings,
@@ -125,6 +146,7 @@ def record_answer(
                     person=person,
                     client_ip=client.ip,
                     user_agent=client.user_agent,
+                    attachment=attachment,
                     now=moment,
                 )
                 shown = decision_view(decision, defs.directory, zone)

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duyet.settings import Settings, get_settings
 from notifications.devsink import require_dev_mail
-from portal import audit, devinbox, errors, health, login, office, reviewers
+from portal import audit, devinbox, errors, health, login, office, register, reviewers
 from portal.deps import Portal
 from portal.orchestrator import Orchestrator
 from portal.pages import make_templates
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(SecurityHeaders)
-    for router in (health.router, reviewers.router, login.router, office.router, audit.router):
+    routers = (health, reviewers, login, office, audit, register)
+    for router in (module.router for module in routers):
         app.include_router(router)
     if settings.dev_mail:
         app.include_router(devinbox.router)

@@ -130,7 +130,7 @@ def _with_cycle(
         base,
         cycle_id=cycle_id,
         status=view.status,
-        stage=view.stage.value,
+        stage=view.stage,
         round=view.round,
         stage_deadline=view.stage_deadline,
         opened=opened,

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from definitions.units import UnitDirectory
 from duyet.messages import AUDIT_ACTIONS
 from portal.diff import diff_texts
-from portal.doctext import document_text
 from portal.linkview import decision_view, version_view
 from portal.orchestrator import RunState
+from publishing.doctext import document_text
 from records.cycles import cycles_of_line, get_cycle
 from records.decisions import decisions_of_cycle
 from records.documents import document_content, versions_of_cycle

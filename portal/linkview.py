@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from definitions.stage_rules import Stage
+from definitions.process import AttachmentRule
+from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
 from duyet.engine import Definitions
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
@@ -20,8 +21,8 @@ from notifications.links import LinkCheck, LinkOutcome, check_link
 from notifications.recipients import unit_name
 from portal.deps import Client
 from portal.diff import Diff, diff_texts
-from portal.doctext import document_text
 from portal.security import Keys, link_binding
+from publishing.doctext import document_text
 from records.cycles import get_cycle
 from records.decisions import decisions_of_cycle, find_decision
 from records.delegations import delegation_from
@@ -30,11 +31,18 @@ from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
 from records.plans import plan_line
 from records.tokens import lookup_token
 
-DECISIONS: dict[str, tuple[str, ...]] = {
+_DECISIONS: dict[Stage, tuple[str, ...]] = {
     Stage.DRAFT: ("submit",),
     Stage.REVIEW: ("approve", "request_changes"),
     Stage.APPROVAL: ("approve", "reject"),
 }
+
+
+def decisions_at(stage: str) -> tuple[str, ...]:
+    """What a link at stage key `stage` may answer."""
+    return _DECISIONS.get(kind_of(stage), ())
+
+
 GENUINE = {LinkOutcome.VALID, LinkOutcome.EXPIRED, LinkOutcome.REVOKED, LinkOutcome.USED}
 
 
@@ -168,10 +176,21 @@ def form_page(
         "document": document_view(session, version, zone),
         "diff": _diff(session, previous, version) if version else None,
         "comments": _comments(session, defs, zone, cycle, link),
-        "decisions": [(d, PORTAL[f"decision.{d}"]) for d in DECISIONS[link.stage]],
+        "decisions": [(d, PORTAL[f"decision.{d}"]) for d in decisions_at(link.stage)],
         "max_bytes": settings.max_document_bytes,
+        "attachment": attachment_rule(defs, cycle, link.stage),
     }
     return LinkPage(200, "link.html.j2", context)
+
+
+def attachment_rule(defs: Definitions, cycle: ReviewCycle, key: str) -> AttachmentRule | None:
+    """The report a stage asks its answering units to attach (None at most stages)."""
+    try:
+        stage = defs.stage(defs.line(cycle.plan_key, cycle.line_code), key)
+    except (KeyError, OSError):
+        return None
+    rule = getattr(stage, "attachment", None)
+    return rule if isinstance(rule, AttachmentRule) else None
 
 
 def document_view(
@@ -252,19 +271,23 @@ def _comments(
     """Draft: the round before's opinions; approval: the reviewers'; review: the others'."""
     if link.stage == Stage.DRAFT:
         found = decisions_of_cycle(session, cycle_id=cycle.id, round=link.round - 1)
-    elif link.stage == Stage.APPROVAL:
-        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=Stage.REVIEW, round=link.round)
+    elif kind_of(link.stage) == Stage.APPROVAL:
+        found = [
+            d
+            for d in decisions_of_cycle(session, cycle_id=cycle.id, round=link.round)
+            if d.stage != link.stage
+        ]
     else:
-        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=Stage.REVIEW, round=link.round)
-        shows = _shows(defs, cycle)
+        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=link.stage, round=link.round)
+        shows = _shows(defs, cycle, link.stage)
         found = [d for d in found if shows and d.reviewer_unit != link.recipient_unit]
     return [decision_view(d, defs.directory, zone) for d in found]
 
 
-def _shows(defs: Definitions, cycle: ReviewCycle) -> bool:
-    """Whether the review stage of the cycle's process shows reviewers each other's comments."""
+def _shows(defs: Definitions, cycle: ReviewCycle, key: str) -> bool:
+    """Whether this review stage of the cycle's process shows reviewers each other's comments."""
     try:
-        stage = defs.stage(defs.line(cycle.plan_key, cycle.line_code), Stage.REVIEW)
+        stage = defs.stage(defs.line(cycle.plan_key, cycle.line_code), key)
     except (KeyError, StopIteration, OSError):
         return True
     return bool(getattr(stage, "show_comments", True))

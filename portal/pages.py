@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from duyet.messages import AUDIT_ACTIONS, PORTAL, PROGRESS, STAGES, VERDICTS
+from duyet.messages import AUDIT_ACTIONS, PORTAL, PROGRESS, STAGES, VERDICTS, capitalize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -35,7 +35,7 @@ def make_templates(timezone: str) -> Jinja2Templates:
     def local(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
         return moment.astimezone(zone).strftime(fmt) if moment is not None else "—"
 
-    env.filters.update(local=local, dmy=_dmy, size=_size)
+    env.filters.update(local=local, dmy=_dmy, size=_size, capitalize=capitalize)
     env.globals.update(
         M=PORTAL, stages=STAGES, verdicts=VERDICTS, progress=PROGRESS, actions=AUDIT_ACTIONS
     )

@@ -1,1 +1,1 @@
-"""Publication the Vietnamese way: Decree 30/2020 documents, numbers, digital signatures, reports."""
+"""Publication the Vietnamese way: Decree 30 documents, numbers, digital signatures, reports."""

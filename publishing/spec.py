@@ -71,6 +71,8 @@ class DocumentSpec(_Frozen):
     recipients: list[str] = []  # Nơi nhận, without the storage line
     storage: list[str] = ["VT"]  # `Lưu: VT, VP.`
     draft: bool = False  # a skeleton or draft: marked DỰ THẢO
+    number_year: bool = False  # a legal normative document: `Số: 15/2023/QĐ-UBND`
+    recorder: str | None = None  # Biên bản: who took the minutes, signs as THƯ KÝ
 
     @property
     def symbol(self) -> str:
@@ -83,7 +85,8 @@ class DocumentSpec(_Frozen):
     def number_line(self) -> str:
         """`Số: 05/KH-SVHTTDL`; numbers under 10 get a leading zero; blank before issuance."""
         number = f"{self.number:02d}" if self.number is not None else "\u00a0" * 6
-        return f"Số: {number}/{self.symbol}"
+        year = f"{self.year}/" if self.number_year else ""
+        return f"Số: {number}/{year}{self.symbol}"
 
     @property
     def date_line(self) -> str:

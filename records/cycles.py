@@ -73,6 +73,7 @@ def open_cycle(
         status="open",
         opened_by=opened_by,
         opened_at=moment,
+        stage_started_at=moment,
         stage_deadline=stage_deadline,
         due=due or line.due,
         closed_at=None,
@@ -157,24 +158,30 @@ def advance_stage(
     session: Session,
     *,
     cycle_id: str,
-    target: Stage,
+    target: str,
     actor: str,
     round_change: int = 0,
     stage_deadline: datetime | None = None,
     now: datetime | None = None,
 ) -> ReviewCycle:
-    """Move the cycle to `target` if the stage rules allow it (`round_change=1` sends it back)."""
+    """Move the cycle to stage key `target` if the stage rules allow it (`round_change=1` sends
+    it back)."""
     audit.lock(session)
     cycle = get_cycle(session, cycle_id=cycle_id)
     if cycle.status != "open":
         raise CycleClosed()
-    current, from_round = Stage(cycle.stage), cycle.round
+    current, from_round = cycle.stage, cycle.round
     check_transition(current, target, round_change=round_change)
     if target == Stage.CLOSED:  # closing records an outcome: publish_document or cancel_cycle
         raise IllegalTransition(current, target, round_change=round_change)
     moment = now or audit.utcnow()
     _compare_and_set(
-        session, cycle, stage=target, round=from_round + round_change, stage_deadline=stage_deadline
+        session,
+        cycle,
+        stage=target,
+        round=from_round + round_change,
+        stage_deadline=stage_deadline,
+        stage_started_at=moment,
     )
     record_cycle_event(
         session,
@@ -199,7 +206,7 @@ def publish_document(
     cycle = get_cycle(session, cycle_id=cycle_id)
     if cycle.status != "open":
         raise CycleClosed()
-    check_transition(Stage(cycle.stage), Stage.CLOSED, round_change=0)
+    check_transition(cycle.stage, Stage.CLOSED, round_change=0)
     document = session.scalars(
         select(DocumentVersion)
         .where(DocumentVersion.cycle_id == cycle.id)
@@ -251,7 +258,7 @@ def _end(
     """Close an open cycle with `status`, logging `cycle.<status>` with where it stopped."""
     audit.lock(session)
     cycle = get_cycle(session, cycle_id=cycle_id)
-    check_cancel(Stage(cycle.stage))
+    check_cancel(cycle.stage)
     from_stage = cycle.stage
     _close(session, cycle, status=status, at=now)
     record_cycle_event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,9 +12,19 @@ from sqlalchemy.orm import Session
 from definitions.stage_rules import Verdict
 from records import audit
 from records.cycles import get_cycle, record_cycle_event, require_at
+from records.documents import check_upload, store_blob
 from records.errors import AlreadyDecided
 from records.models import Decision
 from records.tokens import consume_token
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a unit attaches to its decision (Sở Tư pháp's appraisal report)."""
+
+    content: bytes
+    filename: str
+    media_type: str
 
 
 def record_decision(
@@ -30,6 +41,8 @@ def record_decision(
     client_ip: str | None = None,
     user_agent: str | None = None,
     token_id: int | None = None,
+    attachment: Attachment | None = None,
+    max_bytes: int | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Record a unit's decision at the cycle's current stage and round, once.
@@ -47,6 +60,12 @@ def record_decision(
     if existing is not None:
         raise AlreadyDecided(existing)
     moment = now or audit.utcnow()
+    attached: str | None = None
+    if attachment is not None:
+        check_upload(attachment.content, attachment.media_type, max_bytes=max_bytes)
+        attached = store_blob(
+            session, content=attachment.content, media_type=attachment.media_type, now=moment
+        )
     decision = Decision(
         cycle_id=cycle_id,
         stage=stage,
@@ -60,6 +79,8 @@ def record_decision(
         client_ip=client_ip,
         user_agent=user_agent,
         token_id=token_id,
+        attachment_sha256=attached,
+        attachment_filename=attachment.filename if attachment else None,
     )
     try:
         with session.begin_nested():
@@ -89,6 +110,11 @@ def record_decision(
         link_id=token_id,
         client_ip=client_ip,
         user_agent=user_agent,
+        **(
+            {"attachment_sha256": attached, "attachment_filename": attachment.filename}
+            if attachment
+            else {}
+        ),
     )
     return decision
 
@@ -102,6 +128,8 @@ def decide_by_token(
     reviewer_person: str | None,
     client_ip: str | None,
     user_agent: str | None,
+    attachment: Attachment | None = None,
+    max_bytes: int | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Use a reviewer's link (once) to record the decision it was issued for.
@@ -123,6 +151,8 @@ def decide_by_token(
             client_ip=client_ip,
             user_agent=user_agent,
             token_id=token.id,
+            attachment=attachment,
+            max_bytes=max_bytes,
             now=now,
         )
 

@@ -40,10 +40,7 @@ def submit_version(
     now: datetime | None = None,
 ) -> DocumentVersion:
     """Put up the document of the cycle's current round (in draft); resubmitting it is a no-op."""
-    if len(content) > max_bytes:
-        raise DocumentTooLarge(size=len(content), limit=max_bytes)
-    if media_type not in media_types:
-        raise MediaTypeRefused(media_type=media_type)
+    check_upload(content, media_type, max_bytes=max_bytes, media_types=media_types)
     audit.lock(session)
     cycle = get_cycle(session, cycle_id=cycle_id)
     require_at(cycle, stage=Stage.DRAFT, round=cycle.round)
@@ -57,16 +54,7 @@ def submit_version(
     if previous is not None and previous.sha256 == sha256:
         raise VersionUnchanged(round=cycle.round - 1)
     moment = now or audit.utcnow()
-    if session.get(DocumentBlob, sha256) is None:
-        session.add(
-            DocumentBlob(
-                sha256=sha256,
-                content=content,
-                size=len(content),
-                media_type=media_type,
-                stored_at=moment,
-            )
-        )
+    store_blob(session, content=content, media_type=media_type, now=moment)
     version = DocumentVersion(
         cycle_id=cycle_id,
         round=cycle.round,
@@ -92,6 +80,36 @@ def submit_version(
         size=version.size,
     )
     return version
+
+
+def check_upload(
+    content: bytes,
+    media_type: str,
+    *,
+    max_bytes: int | None,
+    media_types: Collection[str] = DOCUMENT_MEDIA_TYPES,
+) -> None:
+    """Refuse a file over `max_bytes` or of a type the records do not keep."""
+    if max_bytes is not None and len(content) > max_bytes:
+        raise DocumentTooLarge(size=len(content), limit=max_bytes)
+    if media_type not in media_types:
+        raise MediaTypeRefused(media_type=media_type)
+
+
+def store_blob(session: Session, *, content: bytes, media_type: str, now: datetime) -> str:
+    """Keep `content` once under its sha256 (an existing copy stays as it is); return the sha256."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    if session.get(DocumentBlob, sha256) is None:
+        session.add(
+            DocumentBlob(
+                sha256=sha256,
+                content=content,
+                size=len(content),
+                media_type=media_type,
+                stored_at=now,
+            )
+        )
+    return sha256
 
 
 def version_of_round(session: Session, *, cycle_id: str, round: int) -> DocumentVersion | None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyDecided",
+    "AlreadyPublished",
     "CycleClosed",
     "CycleMoved",
     "CycleUnknown",
@@ -24,6 +25,8 @@ __all__ = [
     "MailUnknown",
     "MediaTypeRefused",
     "NoDocument",
+    "NumberNotIssued",
+    "PublicationUnknown",
     "RecordError",
     "SchemaNotCurrent",
     "TokenExpired",
@@ -157,3 +160,19 @@ class MailUnknown(RecordError):
 
 class SchemaNotCurrent(RecordError):
     code = "schema-not-current"
+
+
+class AlreadyPublished(RecordError):
+    """The cycle already issued its document: `number` and `symbol` say which."""
+
+    code = "already-published"
+
+
+class NumberNotIssued(RecordError):
+    """A publication with a number the register has not given out (it would leave a gap)."""
+
+    code = "number-not-issued"
+
+
+class PublicationUnknown(RecordError):
+    code = "publication-unknown"

@@ -25,7 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-STAGES = ("draft", "review", "approval", "publication", "closed")
+# A stage key is a kind, or a kind and a name when a process has several stages of that kind.
+STAGE_CHECK = (
+    "stage IN ('draft', 'publication', 'closed') OR stage = 'review' OR stage = 'approval' "
+    "OR stage LIKE 'review.%' OR stage LIKE 'approval.%'"
+)
 STATUSES = ("open", "published", "rejected", "cancelled")
 MAIL_STATUSES = ("pending", "sent", "dead")
 
@@ -123,12 +127,13 @@ class ReviewCycle(Base):
     plan_version: Mapped[int]
     line_code: Mapped[str] = mapped_column(String(32))
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
     round: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
     opened_by: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[datetime]
     stage_deadline: Mapped[datetime | None]
+    stage_started_at: Mapped[datetime | None]  # a public-comment period runs from here
     due: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
@@ -138,7 +143,7 @@ class ReviewCycle(Base):
             ["plan_key", "plan_version", "line_code"],
             ["plan_lines.plan_key", "plan_lines.plan_version", "plan_lines.code"],
         ),
-        CheckConstraint(_in("stage", STAGES), name="stage"),
+        CheckConstraint(STAGE_CHECK, name="stage"),
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint("round >= 1", name="round"),
         CheckConstraint("(status = 'open') = (stage <> 'closed')", name="open_until_closed"),
@@ -186,7 +191,7 @@ class LinkToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     cycle_id: Mapped[str] = mapped_column(ForeignKey("review_cycles.id"))
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
     round: Mapped[int]
     recipient_unit: Mapped[str] = mapped_column(String(64))
     recipient_email: Mapped[str] = mapped_column(String(320))
@@ -204,7 +209,7 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[str] = mapped_column(ForeignKey("review_cycles.id"))
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
     round: Mapped[int]
     reviewer_unit: Mapped[str] = mapped_column(String(64))
     reviewer_person: Mapped[str | None] = mapped_column(String(200))
@@ -215,6 +220,9 @@ class Decision(Base):
     client_ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     token_id: Mapped[int | None] = mapped_column(ForeignKey("link_tokens.id"), unique=True)
+    # a report attached to the decision (Sở Tư pháp's appraisal report)
+    attachment_sha256: Mapped[str | None] = mapped_column(ForeignKey("document_blobs.sha256"))
+    attachment_filename: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (UniqueConstraint("cycle_id", "stage", "round", "reviewer_unit"),)
 
@@ -310,3 +318,48 @@ class LinkDelegation(Base):
     to_email: Mapped[str] = mapped_column(String(320))
     delegated_by: Mapped[str] = mapped_column(String(200))
     delegated_at: Mapped[datetime]
+
+
+class NumberRegister(Base):
+    """Sổ đăng ký văn bản đi: the last number given per issuer, year and document type."""
+
+    __tablename__ = "number_registers"
+
+    issuer_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    type_key: Mapped[str] = mapped_column(String(16), primary_key=True)  # KH, BC, QĐ…; CV
+    last_number: Mapped[int]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number"),)
+
+
+class PublishedDocument(Base):
+    """A document issued with its number: the signed PDF, never changed once recorded."""
+
+    __tablename__ = "published_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle_id: Mapped[str | None] = mapped_column(ForeignKey("review_cycles.id"), unique=True)
+    plan_key: Mapped[str] = mapped_column(String(64))
+    line_code: Mapped[str | None] = mapped_column(String(32))
+    issuer_code: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int]
+    type_key: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(64))  # KH-SVHTTDL, SVHTTDL-VP
+    type_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)  # trích yếu
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime]
+    signer_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(ForeignKey("document_blobs.sha256"), unique=True)
+    html_sha256: Mapped[str] = mapped_column(ForeignKey("document_blobs.sha256"))
+    source_sha256: Mapped[str | None] = mapped_column(ForeignKey("document_blobs.sha256"))
+    filename: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (
+        UniqueConstraint("issuer_code", "year", "type_key", "number"),
+        CheckConstraint("number >= 1", name="number"),
+        Index(None, "plan_key", "issued_at"),
+    )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from definitions.stage_rules import Stage, StepKind, Verdict
 from duyet.engine import CycleView, definitions, evaluate
 from duyet.settings import get_settings
+from publishing.issue import issue_cycle_document
 from records.cycles import (
     advance_stage,
     attach_flow_run,
@@ -48,10 +49,10 @@ class CycleRef(Frozen):
 
 class StepRequest(Frozen):
     cycle_id: str
-    stage: Stage
+    stage: str
     round: int
     step: StepKind
-    target: Stage | None
+    target: str | None
     verdict: Verdict | None
     by_silence: bool = False
 
@@ -145,8 +146,11 @@ def apply_step(request: StepRequest) -> str:
                 now=now,
             )
         elif request.step == StepKind.PUBLISH:
+            issued = issue_cycle_document(
+                session, settings, defs, cycle_id=request.cycle_id, actor=ACTOR, now=now
+            )
             publish_document(session, cycle_id=request.cycle_id, actor=ACTOR, now=now)
-            mail.published(session, settings, defs, view)
+            mail.published(session, settings, defs, view, issued)
         elif request.step == StepKind.CLOSE_REJECTED:
             close_rejected(
                 session,

@@ -61,7 +61,7 @@ def _record_silence(session: Session, view: CycleView, now: dt.datetime) -> None
         record_decision(
             session,
             cycle_id=view.cycle_id,
-            stage=view.stage.value,
+            stage=view.stage,
             round=view.round,
             reviewer_unit=unit,
             reviewer_person=None,
@@ -84,7 +84,7 @@ def _chase(
         "settings": settings,
         "directory": defs.directory,
         "cycle_id": view.cycle_id,
-        "stage": view.stage.value,
+        "stage": view.stage,
         "round": view.round,
         "actor": ACTOR,
         "units": view.missing,

@@ -15,10 +15,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from definitions.actors import lead_units, recipients
-from definitions.stage_rules import Stage
+from definitions.stage_rules import Stage, kind_of
 from duyet.engine import CycleView, Definitions, definitions, evaluate
 from duyet.settings import Settings, get_settings
 from notifications import dispatch, notices
+from notifications.context import Document
+from publishing.issue import PDF_TYPE, Issued
 from records.engine import session_scope
 
 ACTOR = "flow:review-cycle"
@@ -28,7 +30,7 @@ class StageRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     cycle_id: str
-    stage: Stage
+    stage: str
     round: int
 
 
@@ -65,21 +67,25 @@ def queue_requests(
         "deadline": deadline,
         "now": now,
     }
-    if view.stage == Stage.DRAFT and view.round > 1:
+    kind = kind_of(view.stage)
+    if kind == Stage.DRAFT and view.round > 1:
         return list(dispatch.notify_changes_requested(session, **common))
-    if view.stage == Stage.DRAFT:
+    if kind == Stage.DRAFT:
         return list(dispatch.request_draft(session, **common))
-    if view.stage == Stage.REVIEW:
-        return list(dispatch.request_review(session, **common))
-    if view.stage == Stage.APPROVAL:
-        return list(dispatch.request_approval(session, **common))
+    if kind == Stage.REVIEW:
+        return list(dispatch.request_review(session, stage=view.stage, **common))
+    if kind == Stage.APPROVAL:
+        return list(dispatch.request_approval(session, stage=view.stage, **common))
     return []
 
 
-def published(session: Session, settings: Settings, defs: Definitions, view: CycleView) -> None:
-    """Send the published document to the recipients (Nơi nhận) of the publication stage."""
+def published(
+    session: Session, settings: Settings, defs: Definitions, view: CycleView, issued: Issued
+) -> None:
+    """Send the signed document to the recipients (Nơi nhận) of the publication stage."""
     line = defs.line(view.plan_id, view.code)
     units = recipients(defs.stage(line, Stage.PUBLICATION), line, defs.directory)
+    record = issued.record
     notices.notify_published(
         session,
         settings=settings,
@@ -87,6 +93,14 @@ def published(session: Session, settings: Settings, defs: Definitions, view: Cyc
         cycle_id=view.cycle_id,
         actor=ACTOR,
         units=units,
+        issued=Document(
+            filename=record.filename,
+            sha256=record.sha256,
+            size=len(issued.pdf),
+            media_type=PDF_TYPE,
+        ),
+        number=issued.number_line,
+        public_url=f"{settings.require_public_base_url()}/van-ban/{record.id}",
     )
 
 

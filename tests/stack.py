@@ -23,10 +23,12 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
 from definitions.plan import Plan
+from duyet.engine import definitions as load_definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from flows.deploy import apply
 from flows.deployments import line_deployment, sweeper_deployment
+from publishing.issue import ensure_signing_keys
 from records import migrate
 from tests.prefect_server import Server, prefect_server, start_worker, stop
 from tests.smtp_sink import Recorder, smtp_sink
@@ -160,6 +162,7 @@ def running_stack(root: Path) -> Iterator[Stack]:
         }
         settings = get_settings(env)  # explicit: nothing leaks into the other tests' environment
         migrate.upgrade(settings.database_url)
+        ensure_signing_keys(settings, load_definitions(settings))
         plan = load_plan(definitions / "plans" / f"{SEED_PLAN}.yaml")
         record_import(plan, settings=settings, actor="test")
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from definitions.actors import recipients, stage_actors
-from definitions.loader import load_process
+from definitions.loader import load_plan, load_process
 from definitions.plan import Plan
 from definitions.process import AnyPolicy, ProcessDefinition, QuorumPolicy, ReviewStage
 from definitions.stage_rules import Answer, CycleState, Stage, StepKind, Verdict, next_step
@@ -100,7 +100,6 @@ def test_nobody_to_review_advances(process: ProcessDefinition) -> None:
 
 
 def test_who_acts_on_seed_lines(process: ProcessDefinition, directory: UnitDirectory) -> None:
-    from definitions.loader import load_plan
 
     plan: Plan = load_plan(
         PROJECT_ROOT / "definitions" / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml"
@@ -117,3 +116,73 @@ def test_who_acts_on_seed_lines(process: ProcessDefinition, directory: UnitDirec
     assert stage_actors(review, plan.line("2.2.a"), directory) == []
     # the lead is not asked to review its own draft
     assert "van-phong" not in stage_actors(review, plan.line("7.5"), directory)
+
+
+# --- The legal-normative process: several review and approval stages, keyed by name. ---
+
+
+@pytest.fixture(scope="module")
+def legal() -> ProcessDefinition:
+    return load_process(PROJECT_ROOT / "definitions" / "processes" / "legal-normative.yaml")
+
+
+def test_legal_process_walks_its_stages_in_order(legal: ProcessDefinition) -> None:
+    assert [s.id for s in legal.stages] == [
+        "draft",
+        "review.opinions",
+        "review.appraisal",
+        "approval.submission",
+        "approval.issuance",
+        "publication",
+    ]
+    ready = next_step(legal, CycleState("draft", 1, True), expected=["vp"], answers=[])
+    assert ready.target == "review.opinions"
+    path = ["review.opinions", "review.appraisal", "approval.submission", "approval.issuance"]
+    for here, there in zip(path, [*path[1:], "publication"], strict=True):
+        moved = step(legal, here, {"u1": A, "u2": A, "u3": A})  # type: ignore[arg-type]
+        assert (moved.kind, moved.target) == (StepKind.ADVANCE, there)
+
+
+def test_an_objection_at_appraisal_sends_the_draft_back(legal: ProcessDefinition) -> None:
+    back = step(legal, "review.appraisal", {"u1": C})  # type: ignore[arg-type]
+    assert (back.kind, back.target) == (StepKind.BACK_TO_DRAFT, "draft")
+
+
+def test_public_comment_period_runs_its_full_length(legal: ProcessDefinition) -> None:
+    early = step(legal, "review.opinions", {"u1": A, "u2": A, "u3": A}, period_over=False)  # type: ignore[arg-type]
+    assert early.kind == StepKind.WAIT
+    # ... and silence is no objection only once the period is over
+    silent = step(legal, "review.opinions", {}, deadline_passed=True, period_over=False)  # type: ignore[arg-type]
+    assert silent.kind == StepKind.WAIT
+    over = step(legal, "review.opinions", {}, deadline_passed=True)  # type: ignore[arg-type]
+    assert (over.kind, over.by_silence) == (StepKind.ADVANCE, True)
+
+
+def test_time_limits_live_in_the_definition(legal: ProcessDefinition) -> None:
+    opinions = legal.stage("review.opinions")
+    assert isinstance(opinions, ReviewStage) and opinions.public_comment_days == 30
+    appraisal = legal.stage("review.appraisal")
+    assert isinstance(appraisal, ReviewStage) and appraisal.attachment is not None
+    assert appraisal.attachment.name == "Báo cáo thẩm định"
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ({"id": "appraisal"}, "pattern"),
+        ({"id": "approval.x"}, "is a review stage"),
+    ],
+)
+def test_stage_keys_carry_their_kind(
+    legal: ProcessDefinition, bad: dict[str, str], error: str
+) -> None:
+    data = legal.model_dump(mode="json")
+    data["stages"][2].update(bad)
+    with pytest.raises(ValueError, match=error):
+        ProcessDefinition.model_validate(data)
+
+
+def test_the_seed_plan_gives_line_1_1_the_legal_process() -> None:
+    plan = load_plan(PROJECT_ROOT / "definitions" / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml")
+    assert plan.line("1.1").process == "legal-normative"
+    assert {line.process for line in plan.lines if line.code != "1.1"} == {"default"}

@@ -34,13 +34,22 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # a batch migration recreates tables that others refer to (SQLite's way)
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
             )
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     finally:
         engine.dispose()
 

@@ -62,4 +62,4 @@ def send_version(settings: Settings, message: EmailMessage, content: bytes) -> N
 
 def stage_of(settings: Settings, cycle_id: str) -> tuple[str, int, str]:
     view = view_of(settings, cycle_id)
-    return view.stage.value, view.round, view.status
+    return view.stage, view.round, view.status

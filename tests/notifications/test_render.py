@@ -147,3 +147,29 @@ def _actions(context: object) -> list[Action]:
         return [item.action for item in context.items]
     action = getattr(context, "action", None)
     return [action] if isinstance(action, Action) else []
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "says"),
+    [
+        (MailKind.REVIEW_REQUEST, "review.opinions", "Mở trang góp ý"),
+        (MailKind.REVIEW_REQUEST, "review.appraisal", "gửi kết quả thẩm định"),
+        (MailKind.APPROVAL_REQUEST, "approval.issuance", "UBND tỉnh ban hành"),
+        (MailKind.REMINDER, "approval.submission", "ký Tờ trình UBND tỉnh"),
+    ],
+)
+def test_named_stages_of_a_process_render_with_their_own_words(
+    kind: MailKind, stage: str, says: str
+) -> None:
+    from tests.notifications.factories import action
+
+    context = contexts()[kind].model_copy(update={"action": action(stage=stage)})
+    mail = render(kind, context)
+    assert says in mail.text and says in (mail.html or "")
+
+
+def test_a_stage_key_must_name_a_kind() -> None:
+    from tests.notifications.factories import action
+
+    with pytest.raises(ValidationError):
+        action(stage="appraisal")

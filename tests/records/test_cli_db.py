@@ -17,9 +17,9 @@ def test_upgrade_downgrade_current(empty_db_url: str) -> None:
 
     assert "chưa có lược đồ" in run("current")
     assert "Đã nâng cấp" in run("upgrade")
-    assert run("current").strip().endswith(": 0003")
-    assert "về phiên bản 0002" in run("downgrade")
-    assert "lên phiên bản 0003" in run("upgrade")
+    assert run("current").strip().endswith(": 0005")
+    assert "về phiên bản 0004" in run("downgrade")
+    assert "lên phiên bản 0005" in run("upgrade")
     assert "chưa có lược đồ" in run("downgrade", "base")
 
 

@@ -72,7 +72,7 @@ def test_sending_back_starts_the_next_round(sessions: sessionmaker[Session]) -> 
 @pytest.mark.parametrize(
     ("path", "target", "round_change"),
     [
-        ((), Stage.APPROVAL, 0),  # skipping review
+        ((), Stage.PUBLICATION, 0),  # skipping review and approval
         ((Stage.REVIEW,), Stage.DRAFT, 0),  # sent back without a new round
         ((Stage.REVIEW, Stage.APPROVAL), Stage.REVIEW, 0),  # backwards
         ((Stage.REVIEW, Stage.APPROVAL, Stage.PUBLICATION), Stage.CLOSED, 0),  # needs publish

@@ -20,6 +20,14 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
 def audit_rows_editable(url: str) -> bool:
     engine = make_engine(url)
     try:
@@ -43,22 +51,26 @@ def append_one(url: str) -> None:
 
 def test_up_down_up_from_empty(empty_db_url: str) -> None:
     assert migrate.current(empty_db_url) is None
-    assert migrate.upgrade(empty_db_url) == migrate.head() == "0003"
+    assert migrate.upgrade(empty_db_url) == migrate.head() == "0005"
     assert tables(empty_db_url) == set(Base.metadata.tables)
     append_one(empty_db_url)
     assert not audit_rows_editable(empty_db_url)
 
-    assert migrate.downgrade(empty_db_url) == "0002"  # one step: the portal's accounts go
+    assert migrate.downgrade(empty_db_url) == "0004"  # stage keys and attachments go
+    assert "stage_started_at" not in columns(empty_db_url, "review_cycles")
+    assert migrate.downgrade(empty_db_url) == "0003"  # one step: the numbering register goes
+    assert {"number_registers", "published_documents"}.isdisjoint(tables(empty_db_url))
+    assert migrate.downgrade(empty_db_url) == "0002"  # the portal's accounts go
     assert "users" not in tables(empty_db_url)
-    assert migrate.downgrade(empty_db_url) == "0001"  # one more: the append-only guard goes
+    assert migrate.downgrade(empty_db_url) == "0001"  # the append-only guard goes
     assert audit_rows_editable(empty_db_url)
 
-    assert migrate.upgrade(empty_db_url) == "0003"
+    assert migrate.upgrade(empty_db_url) == "0005"
     assert not audit_rows_editable(empty_db_url)
 
     assert migrate.downgrade(empty_db_url, "base") is None
     assert tables(empty_db_url) == set()
-    assert migrate.upgrade(empty_db_url) == "0003"
+    assert migrate.upgrade(empty_db_url) == "0005"
 
 
 def test_data_survives_down_and_up(empty_db_url: str) -> None:
