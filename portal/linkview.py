@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from definitions.process import AttachmentRule
+from definitions.process import AttachmentRule, PublicationStage
 from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
 from duyet.engine import Definitions
@@ -23,6 +23,9 @@ from portal.deps import Client
 from portal.diff import Diff, diff_texts
 from portal.security import Keys, link_binding
 from publishing.doctext import document_text
+from publishing.issue import document_spec
+from publishing.skeleton import skeleton_text
+from publishing.spec import DocumentSpec
 from records.cycles import get_cycle
 from records.decisions import decisions_of_cycle, find_decision
 from records.delegations import delegation_from
@@ -179,8 +182,25 @@ def form_page(
         "decisions": [(d, PORTAL[f"decision.{d}"]) for d in decisions_at(link.stage)],
         "max_bytes": settings.max_document_bytes,
         "attachment": attachment_rule(defs, cycle, link.stage),
+        "skeleton": _skeleton(defs, cycle) if link.stage == Stage.DRAFT and not version else None,
     }
     return LinkPage(200, "link.html.j2", context)
+
+
+def skeleton_of(defs: Definitions, cycle: ReviewCycle) -> DocumentSpec:
+    """The draft the lead unit starts from, pre-filled from the plan line."""
+    plan = defs.plan(cycle.plan_key)
+    line = plan.line(cycle.line_code)
+    publication = defs.stage(line, Stage.PUBLICATION)
+    assert isinstance(publication, PublicationStage)
+    return document_spec(plan, line, defs.directory, publication).model_copy(update={"draft": True})
+
+
+def _skeleton(defs: Definitions, cycle: ReviewCycle) -> str | None:
+    try:
+        return skeleton_text(skeleton_of(defs, cycle))
+    except (KeyError, OSError):  # the plan definition is gone: the page still works without
+        return None
 
 
 def attachment_rule(defs: Definitions, cycle: ReviewCycle, key: str) -> AttachmentRule | None:

@@ -12,12 +12,15 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from definitions.stage_rules import Stage
 from flows.control import resume_if_decided
 from notifications.links import LinkOutcome, check_link
 from portal.answers import Answer, Recorded, Upload, forward, record_answer
 from portal.deps import Client, ClientDep, Portal, PortalDep
-from portal.linkview import LinkPage, not_found, open_link
+from portal.linkview import LinkPage, not_found, open_link, skeleton_of
 from portal.pages import HTML, attachment, page
+from publishing.render import render_document
+from records.cycles import get_cycle
 from records.documents import document_content, versions_of_cycle
 from records.engine import session_scope
 
@@ -142,6 +145,26 @@ def download(token: str, request: Request, portal: PortalDep) -> Response:
     if content is None or version is None:
         return show(request, not_found())
     return attachment(content, version.filename, version.media_type)
+
+
+@router.get(
+    "/r/{token}/khung-du-thao",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **LINK_RESPONSES},
+)
+def skeleton_pdf(token: str, request: Request, portal: PortalDep) -> Response:
+    """The draft skeleton laid out per Decree 30 (marked DỰ THẢO), for a draft link."""
+    with session_scope(portal.settings.database_url) as session:
+        secret = portal.settings.require_secret()
+        check = check_link(session, secret=secret, raw_token=token, now=_now())
+        link = check.link
+        if check.outcome != LinkOutcome.VALID or link is None or link.stage != Stage.DRAFT:
+            return show(request, not_found())
+        spec = skeleton_of(portal.definitions, get_cycle(session, cycle_id=link.cycle_id))
+    rendered = render_document(spec)
+    return attachment(
+        rendered.pdf, f"khung-du-thao-{spec.type_code or 'CV'}.pdf", "application/pdf"
+    )
 
 
 async def resume(portal: Portal, cycle_id: str) -> None:

@@ -260,3 +260,13 @@ def _organisation(c: _Context) -> list[Block]:
     if c.time:
         paragraphs.append(f"Thời gian thực hiện: {c.time}.")
     return [Paragraph(text="\n".join(paragraphs))]
+
+
+def skeleton_text(spec: DocumentSpec) -> str:
+    """The skeleton as the plain text the lead unit edits and sends back: the trích yếu on the
+    first line, then headings and paragraphs (the text `publishing.issue.body_blocks` reads)."""
+    lines = [f"Trích yếu: {spec.summary}", ""]
+    for block in spec.blocks:
+        if isinstance(block, Heading | Paragraph):
+            lines.append(block.text)
+    return "\n".join(lines) + "\n"

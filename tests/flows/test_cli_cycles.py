@@ -75,7 +75,7 @@ def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
             what=f"{item['code']} suspended",
         )
     stages = {stage_of(stack.settings, s["cycle_id"])[0] for s in started}
-    assert stages <= {"review", "approval"}
+    assert stages <= {"review", "approval", "review.opinions"}  # 1.1: the legal process
 
 
 def test_prefect_deploy_all_with_the_generated_yaml(stack: Stack, tmp_path: Path) -> None:

@@ -4,18 +4,20 @@ the Department of Justice through its link, and the public-comment period."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import httpx
 from sqlalchemy import select
 
+from definitions.stage_rules import Stage
 from duyet.engine import definitions, evaluate
 from duyet.settings import Settings
 from records.cycles import advance_stage, open_cycle
 from records.documents import document_content, submit_version
 from records.engine import session_scope
-from records.models import Decision
+from records.models import Decision, DocumentVersion
 from tasks.mail import queue_requests
-from tests.portal.factories import SEED_PLAN, csrf_in, token_of_mail
+from tests.portal.factories import SEED_PLAN, csrf_in, open_at, token_of_mail
 
 DRAFT = "Dự thảo Quyết định ban hành Quy chế quản lý hoạt động văn hóa\n".encode()
 REPORT = b"%PDF-1.4\n% Bao cao tham dinh so 12/BC-STP\n%%EOF\n"
@@ -97,3 +99,41 @@ def test_opinions_stay_open_for_public_comment_however_fast_the_answers(
         later = evaluate(session, defs, cycle_id=cycle_id, now=now + dt.timedelta(days=31))
     assert (waiting.step, waiting.missing) == ("wait", [])  # everyone answered; 30 days to run
     assert (later.step, later.target) == ("advance", "review.appraisal")
+
+
+def test_the_draft_page_offers_a_skeleton_prefilled_from_the_plan_line(
+    settings: Settings, client: httpx.Client
+) -> None:
+
+    opened = open_at(settings, "1.2", Stage.DRAFT)
+    token = opened.links["van-phong"]
+    page = client.get(f"/r/{token}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Trích yếu: Ban hành kế hoạch kiểm tra, rà soát, hệ thống hóa VBQPPL" in text
+    assert "I. MỤC ĐÍCH, YÊU CẦU" in text and "III. TỔ CHỨC THỰC HIỆN" in text
+
+    preview = client.get(f"/r/{token}/khung-du-thao")
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    assert preview.headers["content-disposition"].startswith("attachment;")
+
+    skeleton = text.split('name="text" rows="18">', 1)[1].split("</textarea>", 1)[0]
+    unfilled = client.post(
+        f"/r/{token}",
+        data={"csrf": csrf_in(page), "decision": "submit", "text": html.unescape(skeleton)},
+    )
+    assert unfilled.status_code == 400 and "nội dung mẫu" in unfilled.text
+    filled = html.unescape(skeleton).replace(
+        "[Nội dung do đơn vị chủ trì soạn thảo]", "Rà soát toàn bộ văn bản còn hiệu lực."
+    )
+    sent = client.post(
+        f"/r/{token}", data={"csrf": csrf_in(page), "decision": "submit", "text": filled}
+    )
+    assert sent.status_code == 200, sent.text
+    with session_scope(settings.database_url) as session:
+        version = submitted = session.scalars(select(DocumentVersion)).one()
+        assert (
+            document_content(session, sha256=submitted.sha256)
+            == filled.replace("\r\n", "\n").strip().encode() + b"\n"
+        )
+    assert version.round == 1
