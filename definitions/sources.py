@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from definitions.text import collapse
 from duyet.messages import NOT_A_PLAN
+
+# What a Word package may inflate to before python-docx reads it. Word's own files stay far
+# below (text deflates about 10:1, pictures not at all); a zip bomb goes to gigabytes.
+MAX_UNZIPPED_BYTES = 48 * 1024 * 1024
+WORD_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+# zipfile's ways of saying a package is damaged (RuntimeError: encrypted members).
+BROKEN_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError)
 
 
 class NotAPlan(Exception):
@@ -96,8 +104,11 @@ def _docx_blocks(data: bytes, name: str) -> list[Paragraph | Table]:
     import docx  # python-docx imports lxml: keep it off the text path
     from docx.table import Table as DocxTable
 
+    package = bounded_package(data)
+    if package is None:
+        raise NotAPlan(NOT_A_PLAN["docx"].format(path=name))
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(package)
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise NotAPlan(NOT_A_PLAN["docx"].format(path=name)) from exc
     blocks: list[Paragraph | Table] = []
@@ -126,3 +137,30 @@ def _docx_blocks(data: bytes, name: str) -> list[Paragraph | Table]:
             if item.text.strip():
                 blocks.append(Paragraph(number, collapse(item.text)))
     return blocks
+
+
+def bounded_package(data: bytes, limit: int = MAX_UNZIPPED_BYTES) -> io.BytesIO | None:
+    """The zip package `data` with every member inflated and stored again uncompressed; None if
+    it is not a sound zip or would inflate past `limit` bytes (a zip bomb).
+
+    python-docx reads each part whole, and zipfile inflates a whole member before trimming it to
+    the size its header declares: a bomb must never reach it. `read(n)` inflates at most n bytes.
+    """
+    members: dict[str, bytes] = {}  # a repeated name: the last one counts, as in zipfile
+    left = limit
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            for member in package.infolist():
+                left -= member.file_size
+                if member.compress_type not in WORD_COMPRESSION or left < 0:
+                    return None
+                with package.open(member) as stream:  # ends at the declared size, CRC checked
+                    members[member.filename] = stream.read(member.file_size + 1)
+    except BROKEN_ZIP:
+        return None
+    copy = io.BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as stored:
+        for member_name, content in members.items():
+            stored.writestr(member_name, content)
+    copy.seek(0)
+    return copy

@@ -15,6 +15,7 @@ from duyet.cli_demo import demo
 from duyet.cli_keys import keys_app, verify_command
 from duyet.cli_mail import mail_app
 from duyet.cli_plan import plan_app
+from duyet.cli_report import report_command
 from duyet.cli_up import up_command
 from duyet.cli_user import user_app
 from duyet.console import say_error
@@ -37,6 +38,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(keys_app, name="keys")
 app.command("verify")(verify_command)
+app.command("report")(report_command)
 app.command("demo")(demo)
 app.command("deploy")(cli_cycles.deploy)
 app.command("start")(cli_cycles.start)

@@ -335,7 +335,8 @@ DEMO: dict[str, str] = {
 }
 
 # Mail (notifications/): subjects by kind, always "{code} — …". Fields: code, round, stage,
-# deadline, days, filename, count, date, units, to (see notifications.render.subject_fields).
+# deadline, days, filename, count, date, units, to, period (see
+# notifications.render.subject_fields); a report has no line: its number is the code.
 MAIL_SUBJECTS: dict[str, str] = {
     "draft_request": "{code} — Đề nghị xây dựng dự thảo (vòng {round}), hạn {deadline}",
     "review_request": "{code} — Đề nghị góp ý dự thảo (vòng {round}), hạn {deadline}",
@@ -350,6 +351,7 @@ MAIL_SUBJECTS: dict[str, str] = {
     "digest": "{code} — Tổng hợp {count} việc cần xử lý đến ngày {date}",
     "cancelled": "{code} — Dừng xử lý nhiệm vụ (vòng {round})",
     "dead_letter": "{code} — Thư không gửi được tới {to}",
+    "progress_report": "{code} — Báo cáo kết quả thực hiện kế hoạch {period}",
 }
 
 # Mail: labels of each kind (CLI, the dead-letter notice).
@@ -365,6 +367,7 @@ MAIL_KINDS: dict[str, str] = {
     "digest": "Tổng hợp việc cần xử lý",
     "cancelled": "Dừng xử lý",
     "dead_letter": "Thư không gửi được",
+    "progress_report": "Báo cáo tiến độ",
 }
 
 # Mail: the call to action of a link, and what is awaited, by the stage the link acts on.
@@ -577,7 +580,13 @@ PORTAL: dict[str, str] = {
     "wrong-decision": "Lựa chọn «{decision}» không dùng được ở giai đoạn «{stage}».",
     "no-document": "Cần đính kèm tệp dự thảo hoặc nhập nội dung dự thảo.",
     "no-attachment": "Giai đoạn này cần đính kèm {name}.",
+    "skeleton-unfilled": (
+        "Dự thảo còn nội dung mẫu «[Nội dung do đơn vị chủ trì soạn thảo]»: xin soạn nội dung "
+        "thay cho các đoạn trong ngoặc vuông rồi gửi lại."
+    ),
     "register-title": "Sổ văn bản đã ban hành",
+    "public-comment-title": "Dự thảo văn bản lấy ý kiến Nhân dân",
+    "public-comment-closed": "Dự thảo này không còn trong thời gian lấy ý kiến.",
     "register-unknown": "Không có văn bản này trong sổ văn bản đã ban hành.",
     "document-too-large": "Tệp vượt quá giới hạn {limit} byte.",
     "invalid-form": "Biểu mẫu thiếu hoặc sai thông tin: {fields}.",
@@ -596,6 +605,11 @@ PORTAL: dict[str, str] = {
     ),
     "prefect-down": (
         "Không kết nối được máy chủ Prefect: lịch sử trạng thái lượt chạy tạm thời không có."
+    ),
+    "storage-down": (
+        "Cơ sở dữ liệu tạm thời không dùng được (mất kết nối, đang bận, hết chỗ lưu trữ hoặc "
+        "chỉ cho đọc). Yêu cầu chưa được ghi nhận, không có gì thay đổi; xin thử lại sau ít "
+        "phút (đường dẫn trong thư vẫn dùng được)."
     ),
     "not-comparable": "Không so sánh được nội dung (tệp không phải văn bản); đối chiếu mã SHA-256.",
     "no-previous": "Vòng đầu tiên: chưa có phiên bản trước để so sánh.",
@@ -647,4 +661,72 @@ USER_CLI: dict[str, str] = {
     "columns": "Tên đăng nhập|Họ tên|Vai trò|Trạng thái|Ngày tạo",
     "active": "đang dùng",
     "locked": "đã khóa",
+}
+
+# The periodic report (publishing/report.py): the words of the Báo cáo and its annex.
+REPORT: dict[str, str] = {
+    "summary": "Kết quả thực hiện {plan} {period}",
+    "period.year": "năm {year}",
+    "period.half": "6 tháng đầu năm {year}",
+    "period.other": "{period} năm {year}",
+    "opening": "Thực hiện {plan}, {organisation} báo cáo kết quả thực hiện {period} như sau:",
+    "results": "I. KẾT QUẢ THỰC HIỆN",
+    "totals": (
+        "Tính đến ngày {date}, Kế hoạch có {lines} nhiệm vụ: đã ban hành văn bản {published} "
+        "nhiệm vụ; đang thực hiện {open} nhiệm vụ{stages}; chưa triển khai {not_started} nhiệm "
+        "vụ{stopped}. Trong đó có {overdue} nhiệm vụ quá hạn."
+    ),
+    "stopped": "; đã dừng {count} nhiệm vụ",
+    "by-section": "Kết quả thực hiện theo từng lĩnh vực:",
+    "section-header": "Lĩnh vực|Tổng số|Đã ban hành|Đang thực hiện|Chưa triển khai|Quá hạn",
+    "stopped-column": "Đã dừng",
+    "total-row": "Tổng cộng",
+    "chart-sections": "Biểu đồ 1. Tiến độ thực hiện theo lĩnh vực (số nhiệm vụ)",
+    "chart-units": "Biểu đồ 2. Tiến độ thực hiện theo đơn vị chủ trì (số nhiệm vụ)",
+    "shortcomings": "II. TỒN TẠI, HẠN CHẾ",
+    "overdue": "Còn {count} nhiệm vụ quá hạn chưa hoàn thành:",
+    "none-overdue": "Không có nhiệm vụ quá hạn.",
+    "overdue-header": "Mã|Nhiệm vụ|Đơn vị chủ trì|Hạn|Giai đoạn",
+    "stage-late": "{stage} (hạn giai đoạn {date})",
+    "outlook": "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI",
+    "coming": (
+        "Tiếp tục hoàn thành các nhiệm vụ quá hạn nêu tại mục II; tập trung thực hiện các "
+        "nhiệm vụ đang triển khai và các nhiệm vụ có hạn {until}:"
+    ),
+    "none-coming": (
+        "Tiếp tục hoàn thành các nhiệm vụ quá hạn nêu tại mục II; không có nhiệm vụ nào khác "
+        "đang triển khai hoặc có hạn {until}."
+    ),
+    "until.next": "trước ngày {date}",
+    "until.year-end": "đến hết năm {year}",
+    "coming-header": "Mã|Nhiệm vụ|Đơn vị chủ trì|Hạn|Tình trạng",
+    "annex-note": "(Chi tiết từng nhiệm vụ tại Phụ lục kèm theo.)",
+    "no-deadline": "—",
+    "published": "{number} ngày {date}",
+    "annex-title": "Phụ lục: {summary}",
+    "annex-file": "{stem}-phu-luc.xlsx",
+}
+
+# `duyet report …`
+REPORT_CLI: dict[str, str] = {
+    "help": (
+        "Ban hành (hoặc tìm lại) báo cáo định kỳ kết quả thực hiện kế hoạch, ký số, gửi Văn "
+        "phòng và Ban Giám đốc; ghi tệp PDF và Phụ lục XLSX ra thư mục."
+    ),
+    "plan.help": "Mã kế hoạch, ví dụ ke-hoach-cchc-2023-svhttdl",
+    "period.help": (
+        "Kỳ báo cáo như kế hoạch ghi, ví dụ «Quý I» (mặc định: kỳ gần nhất từ hôm nay, "
+        "hoặc kỳ cuối cùng)"
+    ),
+    "out.help": "Thư mục ghi tệp (mặc định: var/reports)",
+    "no-plan": "Không có kế hoạch {plan} trong {path}.",
+    "no-periods": "Kế hoạch {plan} không ghi kỳ báo cáo nào (mục báo cáo định kỳ).",
+    "unknown-period": "Kế hoạch {plan} không có kỳ báo cáo «{period}»; các kỳ: {periods}.",
+    "no-keys": (
+        "Chưa có khóa ký số của {code} ({path}): chạy «duyet keys init» để tạo khóa "
+        "(hoặc cài chứng thư số được cấp), rồi chạy lại lệnh này."
+    ),
+    "issued": "Đã ban hành báo cáo {number} ngày {date}: {summary}.",
+    "found": "Báo cáo {period} đã được ban hành trước đó: {number} ngày {date}.",
+    "written": "Đã ghi:\n  Báo cáo: {pdf}\n  Phụ lục: {xlsx}",
 }

@@ -1,5 +1,6 @@
 """Register the deployments on the Prefect API: the `duyet` process work pool, one deployment
-per plan line and the sweeper. What `prefect deploy --all` does from prefect.yaml, in code."""
+per plan line, each plan's periodic report and the sweeper. What `prefect deploy --all` does from
+prefect.yaml, in code."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from flows.deployments import WORK_POOL, DeploymentSpec, Schedule
 def _schedule(schedule: Schedule) -> DeploymentScheduleCreate:
     if schedule.rrule is not None:
         return DeploymentScheduleCreate(
-            schedule=RRuleSchedule(rrule=schedule.rrule, timezone=schedule.timezone)
+            schedule=RRuleSchedule(rrule=schedule.rrule, timezone=schedule.timezone),
+            parameters=schedule.parameters,
         )
     assert schedule.cron is not None
     return DeploymentScheduleCreate(
-        schedule=CronSchedule(cron=schedule.cron, timezone=schedule.timezone)
+        schedule=CronSchedule(cron=schedule.cron, timezone=schedule.timezone),
+        parameters=schedule.parameters,
     )
 
 

@@ -1,4 +1,5 @@
-"""One Prefect deployment per plan line, plus the sweeper; and the prefect.yaml that says so."""
+"""One Prefect deployment per plan line, one for each plan's periodic report, plus the sweeper;
+and the prefect.yaml that says so."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any
 
 import yaml
 
-from definitions.plan import Plan, PlanLine
+from definitions.plan import Plan, PlanLine, ReportingDate
 from definitions.timeline import Recurrence
 
 REVIEW_FLOW = "review-cycle"
 REVIEW_ENTRYPOINT = "flows/review_cycle.py:review_cycle"
 SWEEPER_FLOW = "sweeper"
 SWEEPER_ENTRYPOINT = "flows/sweeper.py:sweeper"
+REPORT_FLOW = "progress-report"
+REPORT_ENTRYPOINT = "flows/reports.py:progress_report"
 WORK_POOL = "duyet"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -32,10 +35,12 @@ class Schedule:
     rrule: str | None = None
     cron: str | None = None
     timezone: str = TIMEZONE
+    parameters: dict[str, Any] = field(default_factory=dict)  # of the runs it makes only
 
     def as_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {"rrule": self.rrule} if self.rrule else {"cron": self.cron}
-        return found | {"timezone": self.timezone, "active": True}
+        found |= {"timezone": self.timezone, "active": True}
+        return found | ({"parameters": self.parameters} if self.parameters else {})
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,27 @@ def line_deployment(plan: Plan, line: PlanLine) -> DeploymentSpec:
     )
 
 
+def report_schedule(date: ReportingDate) -> Schedule:
+    """One run at 07:00 office time on the reporting date, naming its period (a late run still
+    reports on the period it was scheduled for)."""
+    start = dt.datetime.combine(date.due, dt.time(7, 0))
+    rule = f"DTSTART:{start:%Y%m%dT%H%M%S}\nRRULE:FREQ=DAILY;COUNT=1"
+    return Schedule(rrule=rule, parameters={"period": date.period})
+
+
+def report_deployment(plan: Plan) -> DeploymentSpec:
+    """The plan's periodic report (báo cáo định kỳ), on each reporting date the plan sets."""
+    return DeploymentSpec(
+        flow_name=REPORT_FLOW,
+        name=plan.id,
+        entrypoint=REPORT_ENTRYPOINT,
+        description=f"Báo cáo định kỳ kết quả thực hiện: {plan.title}",
+        tags=[f"plan:{plan.id}", "duyet:report"],
+        parameters={"plan_id": plan.id},
+        schedules=[report_schedule(date) for date in plan.reporting_dates],
+    )
+
+
 def sweeper_deployment(every_minutes: int = 5) -> DeploymentSpec:
     return DeploymentSpec(
         flow_name=SWEEPER_FLOW,
@@ -100,7 +126,8 @@ def sweeper_deployment(every_minutes: int = 5) -> DeploymentSpec:
 
 def all_deployments(plans: list[Plan]) -> list[DeploymentSpec]:
     specs = [line_deployment(plan, line) for plan in plans for line in plan.lines]
-    return [*specs, sweeper_deployment()]
+    reports = [report_deployment(plan) for plan in plans if plan.reporting_dates]
+    return [*specs, *reports, sweeper_deployment()]
 
 
 def prefect_yaml(specs: list[DeploymentSpec]) -> str:

@@ -158,6 +158,18 @@ class DeadLetter(Base):
     failed: FailedMail
 
 
+class ProgressReport(Base):
+    """The periodic report (báo cáo định kỳ) on a plan, issued: the signed PDF and its annex."""
+
+    plan_title: str
+    period: str  # as the report names it: `quý I năm 2023`
+    number: str  # `Số: 05/BC-SVHTTDL`
+    published_on: date
+    document: Document  # the signed PDF
+    annex: Document  # the XLSX: every line's status
+    public_url: str | None = None  # the register page of the report
+
+
 CONTEXTS: dict[MailKind, type[Base]] = {
     MailKind.DRAFT_REQUEST: DraftRequest,
     MailKind.REVIEW_REQUEST: ReviewRequest,
@@ -170,4 +182,5 @@ CONTEXTS: dict[MailKind, type[Base]] = {
     MailKind.DIGEST: Digest,
     MailKind.CANCELLED: Cancelled,
     MailKind.DEAD_LETTER: DeadLetter,
+    MailKind.PROGRESS_REPORT: ProgressReport,
 }

@@ -20,6 +20,7 @@ class MailKind(StrEnum):
     DIGEST = "digest"
     CANCELLED = "cancelled"  # a cycle withdrawn: the units are told, links die
     DEAD_LETTER = "dead_letter"  # to the Office: a mail could not be delivered
+    PROGRESS_REPORT = "progress_report"  # the periodic report on the plan, issued and signed
 
 
 @dataclass(frozen=True)

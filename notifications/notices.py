@@ -1,5 +1,6 @@
-"""Mail that tells rather than asks (rejected, published, cancelled, dead letters), and the
-daily digest of a unit's pending requests. Same rules as `notifications.dispatch`."""
+"""Mail that tells rather than asks (rejected, published, cancelled, dead letters, the periodic
+report), and the daily digest of a unit's pending requests. Same rules as
+`notifications.dispatch`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from notifications.context import (
     DigestItem,
     Document,
     FailedMail,
+    ProgressReport,
     Published,
     Rejected,
 )
@@ -253,6 +255,59 @@ def notify_dead_letter(
         build=lambda _links: context,
         variant=f"mail-{dead.id}",
     )
+
+
+def notify_progress_report(
+    session: Session,
+    *,
+    settings: Settings,
+    directory: UnitDirectory,
+    plan_key: str,
+    plan_title: str,
+    period: str,
+    number: str,
+    published_on: date,
+    document: Document,
+    annex: Document,
+    public_url: str | None,
+    actor: str,
+    now: datetime | None = None,
+) -> list[OutboxMail]:
+    """Send the issued periodic report (PDF and XLSX annex) to the Office and the Director's
+    board; once per plan and period, whatever the retries."""
+    out = Outbox.open(session, settings=settings, directory=directory, actor=actor, now=now)
+    common = {
+        "sender": facts.sender_of(directory, settings, portal=False),
+        "issued_at": out.now,
+        "plan_title": plan_title,
+        "period": period,
+        "number": number,
+        "published_on": published_on,
+        "document": document,
+        "annex": annex,
+        "public_url": public_url,
+    }
+    recipients = targets(
+        directory, [directory.roles.office, directory.roles.director_board], default=()
+    )
+    rows: list[OutboxMail] = []
+    for to in recipients:
+
+        def build(_links: Links, to: Recipient = to) -> Base:
+            return ProgressReport(**common, recipient=to.salutation)
+
+        rows.append(
+            out.queue(
+                MailKind.PROGRESS_REPORT,
+                cycle_id=None,
+                stage="report",
+                round=0,
+                to=to,
+                build=build,
+                variant=f"{plan_key}:{period}",
+            )
+        )
+    return rows
 
 
 def _common(out: Outbox, cycle: ReviewCycle) -> dict[str, Any]:

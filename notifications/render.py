@@ -28,8 +28,10 @@ from notifications.context import (
     Base,
     DeadLetter,
     Digest,
+    Document,
     Escalation,
     LineMail,
+    ProgressReport,
     Published,
 )
 from notifications.ics import DeadlineEvent, deadline_calendar
@@ -106,6 +108,8 @@ def subject_fields(context: Base) -> dict[str, Any]:
         fields.update(code=", ".join(codes), count=len(context.items), date=_dmy(context.on))
     if isinstance(context, DeadLetter):
         fields.update(code=context.code, to=context.failed.to)
+    if isinstance(context, ProgressReport):  # no line: the report's number leads instead
+        fields.update(code=context.number.removeprefix("Số:").strip(), period=context.period)
     return fields
 
 
@@ -122,16 +126,20 @@ def _attachments(context: Base) -> tuple[Attachment, ...]:
             )
         )
     if isinstance(context, Published):
-        document = context.document
-        found.append(
-            Attachment(
-                filename=document.filename,
-                media_type=document.media_type,
-                sha256=document.sha256,
-                size=document.size,
-            )
-        )
+        found.append(_stored(context.document))
+    if isinstance(context, ProgressReport):
+        found.extend((_stored(context.document), _stored(context.annex)))
     return tuple(found)
+
+
+def _stored(document: Document) -> Attachment:
+    """A stored document attached by its sha256: the sender loads the bytes."""
+    return Attachment(
+        filename=document.filename,
+        media_type=document.media_type,
+        sha256=document.sha256,
+        size=document.size,
+    )
 
 
 def _actions(context: Base) -> list[tuple[Any, Action]]:

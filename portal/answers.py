@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from portal.linkview import (
     version_view,
 )
 from portal.security import LINK_FORM_MAX_AGE, Keys, link_binding
+from publishing.skeleton import PLACEHOLDER
 from records.cycles import get_cycle
 from records.decisions import Attachment
 from records.engine import session_scope
@@ -40,6 +42,7 @@ from records.errors import AlreadyDecided, RecordError, TokenUsed
 from records.models import LinkToken
 from records.plans import plan_line
 
+UNNAMED = "tai-lieu"  # a file name with nothing left once cleaned
 VERDICT_OF = {
     "approve": Verdict.APPROVE,
     "request_changes": Verdict.CHANGES,
@@ -55,10 +58,24 @@ class Upload:
 
     @classmethod
     def of(cls, content: bytes, filename: str, content_type: str | None) -> Upload:
-        media_type = (content_type or "").split(";")[0].strip().lower()
-        if media_type in ("", "application/octet-stream"):
-            media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        return cls(content, filename.replace("\\", "/").rsplit("/", 1)[-1][:255], media_type)
+        name = safe_filename(filename)
+        declared = (content_type or "").split(";")[0].strip().lower()
+        # A known extension decides: it is what the download is saved as, so a program sent as
+        # "text/plain" is still refused.
+        guessed, encoding = mimetypes.guess_type(name)
+        if encoding is not None:  # "du-thao.txt.gz" is a gzip file, not text
+            guessed = "application/octet-stream"
+        media_type = guessed or declared or "application/octet-stream"
+        return cls(content, name, media_type)
+
+
+def safe_filename(filename: str) -> str:
+    """The last segment of a client's file name, kept as a label only: no path, no control or
+    invisible characters (a newline would split the download's header, U+202E disguise the
+    extension)."""
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1])
+    shown = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(shown.split()).strip(" .")[:255] or UNNAMED
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ def record_answer(
                 upload = answer.upload or _typed(answer.text, link.round)
                 if upload is None:
                     return notice(400, PORTAL["bad-request"], PORTAL["no-document"])
+                if answer.upload is None and PLACEHOLDER in answer.text:
+                    return notice(400, PORTAL["bad-request"], PORTAL["skeleton-unfilled"])
                 version = submit(
                     session,
                     settings,

@@ -7,16 +7,16 @@ inbox on a public URL that is not loopback.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duyet.settings import Settings, get_settings
 from notifications.devsink import require_dev_mail
 from portal import audit, devinbox, errors, health, login, office, register, reviewers
-from portal.deps import Portal
+from portal.deps import CsrfRefused, Portal, portal_of
 from portal.orchestrator import Orchestrator
 from portal.pages import make_templates
-from portal.security import Keys
+from portal.security import Keys, cross_site, origin_of
 from records.migrate import ensure_schema
 
 SECURITY_HEADERS = {
@@ -52,6 +52,13 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+async def same_origin(request: Request) -> None:
+    """Refuse what a browser posts from another site's page, whatever CSRF token it carries."""
+    own_origin = origin_of(portal_of(request).settings.require_public_base_url())
+    if cross_site(request.method, request.headers, own_origin=own_origin):
+        raise CsrfRefused()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The portal for `settings` (default: from the environment)."""
     settings = settings if settings is not None else get_settings()
@@ -66,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         docs_url=None,  # Swagger UI needs scripts; the schema is at /openapi.json
         redoc_url=None,
+        dependencies=[Depends(same_origin)],
     )
     app.state.portal = Portal(
         settings=settings,

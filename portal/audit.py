@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
+from duyet import progress
 from duyet.messages import AUDIT_BREAKS, AUDIT_MESSAGES
-from portal import board, history
+from portal import history
 from portal.deps import Auditor, PlanDep, Portal, PortalDep
 from portal.pages import HTML, attachment, page
 from portal.security import session_binding
@@ -59,12 +60,12 @@ def index(request: Request, portal: PortalDep, user: Auditor, chosen: PlanDep) -
     """The plan's lines, the chain's verification, exports of the whole trail."""
     now = dt.datetime.now(dt.UTC)
     with session_scope(portal.settings.database_url) as session:
-        lines = board.board_lines(session, portal.definitions, chosen, now=now)
+        lines = progress.board_lines(session, portal.definitions, chosen, now=now)
     context = {
         "user": user,
         "csrf": portal.keys.csrf_token(session_binding(user.session)),
         "plan": chosen,
-        "sections": board.by_section(chosen, lines),
+        "sections": progress.by_section(chosen, lines),
         "chain": _chain(portal),
     }
     return page(request, "audit_index.html.j2", context)

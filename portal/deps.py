@@ -11,8 +11,8 @@ from starlette.exceptions import HTTPException
 
 from definitions.plan import Plan
 from duyet.engine import Definitions, definitions
+from duyet.progress import plan_ids
 from duyet.settings import Settings
-from portal.board import plan_ids
 from portal.orchestrator import Orchestrator
 from portal.security import SESSION_COOKIE, Keys, SessionData, session_binding
 from records.engine import session_scope

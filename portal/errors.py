@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,6 +18,7 @@ from duyet.messages import PORTAL
 from portal.deps import CsrfRefused, Forbidden, LoginRequired
 from portal.orchestrator import PrefectUnavailable
 from portal.pages import message
+from records.engine import is_unavailable
 from records.errors import RecordError
 
 logger = logging.getLogger("duyet.portal")
@@ -40,6 +43,8 @@ RECORD_STATUS = {
     "schema-not-current": 503,
 }
 HTTP_TITLES = {404: "not-found", 405: "bad-request", 400: "bad-request"}
+STORAGE_ERRORS = (DBAPIError, DisconnectionError, PoolTimeout)
+STORAGE_RETRY_AFTER = "30"
 
 
 def status_of(error: RecordError) -> int:
@@ -85,6 +90,23 @@ async def _prefect(request: Request, exc: Exception) -> Response:
     return message(request, 503, PORTAL["server-error"], PORTAL["prefect-down"])
 
 
+async def _storage(request: Request, exc: Exception) -> Response:
+    """503 when the records database is down, locked past its busy timeout, full or read-only:
+    the transaction rolled back, so the same request may simply be sent again later."""
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    cause = getattr(exc, "orig", None) or exc  # not str(exc): it carries the SQL parameters
+    logger.warning(
+        "records database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        (str(cause).splitlines() or [""])[0],
+    )
+    headers = {"Retry-After": STORAGE_RETRY_AFTER}
+    return message(request, 503, PORTAL["server-error"], PORTAL["storage-down"], headers=headers)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return message(request, 500, PORTAL["server-error"], PORTAL["server-error.detail"])
@@ -99,4 +121,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RecordError, _record)
     app.add_exception_handler(IllegalTransition, _record)
     app.add_exception_handler(PrefectUnavailable, _prefect)
+    for storage_error in STORAGE_ERRORS:
+        app.add_exception_handler(storage_error, _storage)
     app.add_exception_handler(Exception, _unexpected)

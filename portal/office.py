@@ -13,15 +13,16 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from definitions.plan import Plan
+from duyet import progress
 from duyet.messages import CLI_CYCLES, PORTAL, STAGES
 from flows.control import Draft, cancel_cycle_everywhere, start_cycle
 from notifications.forwarding import resend_request
 from notifications.recipients import unit_name
-from portal import board, charts
 from portal.answers import Upload
 from portal.deps import OfficeForm, OfficeUser, PlanDep, Portal, PortalDep
 from portal.pages import HTML, page
 from portal.security import session_binding
+from publishing import charts
 from records.cycles import get_cycle, open_cycles
 from records.documents import DOCUMENT_MEDIA_TYPES
 from records.engine import session_scope
@@ -51,7 +52,7 @@ def board_page(
     """Every line by section: stage, round, deadline, overdue, who has not answered; charts."""
     defs, now = portal.definitions, dt.datetime.now(dt.UTC)
     with session_scope(portal.settings.database_url) as session:
-        lines = board.board_lines(session, defs, chosen, now=now)
+        lines = progress.board_lines(session, defs, chosen, now=now)
     rows = [
         charts.GanttRow(
             x.code, x.title, x.start, x.due, x.progress, x.opened, x.closed, x.milestones
@@ -62,12 +63,14 @@ def board_page(
         "user": user,
         "csrf": portal.keys.csrf_token(session_binding(user.session)),
         "plan": chosen,
-        "plans": board.plan_ids(portal.settings.plans_dir),
+        "plans": progress.plan_ids(portal.settings.plans_dir),
         "notice": portal.keys.read_notice(n),
-        "sections": board.by_section(chosen, lines),
+        "sections": progress.by_section(chosen, lines),
         "gantt": charts.gantt(rows, year=chosen.year, today=defs.today(now), label=chosen.title),
-        "by_section": charts.progress_bars(board.section_tallies(chosen, lines), label="sections"),
-        "by_unit": charts.progress_bars(board.unit_tallies(defs, lines), label="units"),
+        "by_section": charts.progress_bars(
+            progress.section_tallies(chosen, lines), label="sections"
+        ),
+        "by_unit": charts.progress_bars(progress.unit_tallies(defs, lines), label="units"),
         "stages": STAGES,
         "now": now,
     }
@@ -86,7 +89,7 @@ async def start(
     draft: Annotated[UploadFile | None, File()] = None,
 ) -> RedirectResponse:
     """Open cycles (one line, a section, all due before a date), with an optional draft."""
-    lines = board.select_lines(
+    lines = progress.select_lines(
         chosen, scope=scope, code=code, section=section, due_before=due_before
     )
     attached = await _draft(portal, draft)

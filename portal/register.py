@@ -1,5 +1,6 @@
-"""The public register of published documents (no account): a page, each document's page with
-its hash and signature, the signed PDF, and an Atom feed for other bodies' systems to follow.
+"""Public pages (no account): the register of published documents (a page, each document's page
+with its hash and signature, the signed PDF, and an Atom feed for other bodies' systems to follow)
+and the drafts open for public comment (lấy ý kiến Nhân dân) with the lead unit's address.
 
 Links in the feed are built from the configured public base URL, never from the request.
 """
@@ -7,6 +8,7 @@ Links in the feed are built from the configured public base URL, never from the 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
@@ -14,12 +16,16 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from definitions.stage_rules import Stage, kind_of
+from duyet.engine import Definitions
 from duyet.messages import PORTAL
-from portal.deps import PortalDep
+from portal.deps import Portal, PortalDep
 from portal.pages import HTML, attachment, message, page
+from records.cycles import open_cycles
+from records.documents import document_content, version_of_round
 from records.engine import session_scope
 from records.errors import PublicationUnknown
-from records.models import PublishedDocument
+from records.models import DocumentVersion, PublishedDocument
 from records.publications import list_published, published_pdf
 
 router = APIRouter(tags=["register"])
@@ -104,6 +110,86 @@ async def document_file(request: Request, doc_id: str, portal: PortalDep) -> Res
         return message(request, 404, PORTAL["register-unknown"])
     row, content = found
     return attachment(content, row["filename"], "application/pdf")
+
+
+@dataclass(frozen=True)
+class OpenDraft:
+    cycle_id: str
+    code: str
+    title: str
+    stage: str
+    round: int
+    until: dt.datetime
+    lead: str
+    email: str
+    version: DocumentVersion
+
+
+def _open_drafts(portal: Portal) -> list[OpenDraft]:
+    """Cycles at a review stage with a public-comment period still running, with their draft."""
+    defs, now = portal.definitions, dt.datetime.now(dt.UTC)
+    found: list[OpenDraft] = []
+    with session_scope(portal.settings.database_url) as session:
+        for cycle in open_cycles(session):
+            if kind_of(cycle.stage) != Stage.REVIEW or cycle.stage_started_at is None:
+                continue
+            try:
+                line = defs.line(cycle.plan_key, cycle.line_code)
+                stage = defs.stage(line, cycle.stage)
+            except (KeyError, OSError):
+                continue
+            days = getattr(stage, "public_comment_days", 0)
+            until = cycle.stage_started_at + dt.timedelta(days=days)
+            version = version_of_round(session, cycle_id=cycle.id, round=cycle.round)
+            if not days or until <= now or version is None:
+                continue
+            lead = next((defs.directory.unit(u) for u in line.lead if _is_unit(defs, u)), None)
+            found.append(
+                OpenDraft(
+                    cycle_id=cycle.id,
+                    code=line.code,
+                    title=line.title,
+                    stage=cycle.stage,
+                    round=cycle.round,
+                    until=until,
+                    lead=lead.name if lead else "",
+                    email=lead.email if lead else "",
+                    version=version,
+                )
+            )
+    return found
+
+
+def _is_unit(defs: Definitions, ref: str) -> bool:
+    return any(unit.id == ref for unit in defs.directory.units)
+
+
+@router.get("/gop-y", response_class=HTMLResponse, responses={200: HTML})
+async def public_comment_page(request: Request, portal: PortalDep) -> HTMLResponse:
+    """Dự thảo lấy ý kiến Nhân dân: drafts whose public-comment period is running."""
+    drafts = await run_in_threadpool(_open_drafts, portal)
+    return page(request, "public_comment.html.j2", {"drafts": drafts})
+
+
+@router.get(
+    "/gop-y/{cycle_id}/du-thao",
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: HTML},
+)
+async def public_draft(request: Request, cycle_id: str, portal: PortalDep) -> Response:
+    """The draft under public comment, as submitted (a download, never shown in place)."""
+    drafts = await run_in_threadpool(_open_drafts, portal)
+    draft = next((d for d in drafts if d.cycle_id == cycle_id), None)
+    if draft is None:
+        return message(request, 404, PORTAL["public-comment-closed"])
+
+    def read() -> bytes | None:
+        with session_scope(portal.settings.database_url) as session:
+            return document_content(session, sha256=draft.version.sha256)
+
+    content = await run_in_threadpool(read)
+    if content is None:
+        return message(request, 404, PORTAL["public-comment-closed"])
+    return attachment(content, draft.version.filename, draft.version.media_type)
 
 
 def _find(url: str, doc_id: str) -> tuple[dict[str, Any], bytes] | None:

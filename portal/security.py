@@ -9,6 +9,11 @@ CSRF: a form carries a signed, timestamped token of what it is bound to — the 
 for logged-in and login forms, the sha256 of the link token for reviewers' forms (reviewers
 have no session: the link is the credential). Another site can neither read nor forge it.
 
+Origin: a browser says where a state-changing request comes from. One sent from another site's
+page (`Sec-Fetch-Site` other than same-origin, or an `Origin` that is not the public base URL's)
+is refused (403) whatever CSRF token it carries. `Origin: null` tells nothing: it is what
+browsers send with the portal's own forms, whose pages set `Referrer-Policy: no-referrer`.
+
 Rate limit: failed logins are stored (`login_attempts`), so every portal process sees the same
 count: at most `MAX_FAILURES` per address and username, `MAX_FAILURES_PER_IP` per address, in
 `WINDOW`; a success resets the pair's count.
@@ -18,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -34,6 +41,8 @@ LINK_FORM_MAX_AGE = 14 * 24 * 3600  # a reviewer may leave the page open for day
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5
 MAX_FAILURES_PER_IP = 20
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+OWN_SITE = frozenset({"same-origin", "none"})  # `none`: the person typed or bookmarked it
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,22 @@ def login_blocked(session: Session, *, username: str, client_ip: str, now: datet
     if pair >= MAX_FAILURES:
         return True
     return failed_logins(session, since=since, client_ip=client_ip) >= MAX_FAILURES_PER_IP
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of `url`, spelled as browsers send it in `Origin`."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port is not None and parts.port != default else ""
+    return f"{parts.scheme}://{parts.hostname}{port}".lower()
+
+
+def cross_site(method: str, headers: Mapping[str, str], *, own_origin: str) -> bool:
+    """Whether a browser sent this state-changing request from another site's page."""
+    if method.upper() in SAFE_METHODS:
+        return False
+    site = headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in OWN_SITE:
+        return True
+    origin = headers.get("origin")
+    return origin is not None and origin != "null" and origin.lower() != own_origin

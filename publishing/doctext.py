@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
+
+from definitions.sources import bounded_package
 
 MAX_CHARS = 200_000  # what a page shows; the original is always downloadable
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
@@ -25,8 +26,11 @@ def document_text(content: bytes, media_type: str) -> str | None:
 def _docx_text(content: bytes) -> str | None:
     import docx  # python-docx, imported only when a Word document is shown
 
+    package = bounded_package(content)  # a zip bomb is never inflated whole
+    if package is None:
+        return None
     try:
-        document = docx.Document(io.BytesIO(content))
+        document = docx.Document(package)
     except (zipfile.BadZipFile, KeyError, ValueError):
         return None
     paragraphs = [p.text for p in document.paragraphs]

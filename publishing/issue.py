@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -78,25 +79,46 @@ def issue_cycle_document(
         raise NoDocument()
     approved = versions[-1]
     content = document_content(session, sha256=approved.sha256) or b""
-    issued_on = defs.today(now)
     base = document_spec(plan, line, defs.directory, stage)
-    number = next_number(
+    summary, blocks = body_blocks(content, approved.media_type, approved.filename)
+    spec = base.model_copy(update={"summary": summary or base.summary, "blocks": blocks})
+    return issue_spec(
         session,
-        issuer_code=base.issuer.code,
-        year=issued_on.year,
-        type_key=type_key_for(base.type_code),
+        settings,
+        spec,
+        cycle_id=cycle_id,
+        plan_key=cycle.plan_key,
+        line_code=cycle.line_code,
+        source_sha256=approved.sha256,
+        actor=actor,
         now=now,
     )
-    summary, blocks = body_blocks(content, approved.media_type, approved.filename)
-    spec = base.model_copy(
-        update={
-            "number": number,
-            "date": issued_on,
-            "year": issued_on.year,
-            "draft": False,
-            "summary": summary or base.summary,
-            "blocks": blocks,
-        }
+
+
+def issue_spec(
+    session: Session,
+    settings: Settings,
+    spec: DocumentSpec,
+    *,
+    cycle_id: str | None,
+    plan_key: str,
+    line_code: str | None,
+    source_sha256: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> Issued:
+    """Number `spec` from its register, date it today, render, sign and record it: the văn
+    thư's part of issuing any document (a cycle's, or the periodic report, which has none)."""
+    issued_on = now.astimezone(ZoneInfo(settings.timezone)).date()
+    number = next_number(
+        session,
+        issuer_code=spec.issuer.code,
+        year=issued_on.year,
+        type_key=type_key_for(spec.type_code),
+        now=now,
+    )
+    spec = spec.model_copy(
+        update={"number": number, "date": issued_on, "year": issued_on.year, "draft": False}
     )
     rendered = render_document(spec)
     signed = sign_pdf(
@@ -109,8 +131,8 @@ def issue_cycle_document(
     record = record_publication(
         session,
         cycle_id=cycle_id,
-        plan_key=cycle.plan_key,
-        line_code=cycle.line_code,
+        plan_key=plan_key,
+        line_code=line_code,
         issuer_code=spec.issuer.code,
         type_name=spec.type_name,
         type_code=spec.type_code,
@@ -121,7 +143,7 @@ def issue_cycle_document(
         signer_name=spec.signer.name,
         pdf=signed,
         html=rendered.html,
-        source_sha256=approved.sha256,
+        source_sha256=source_sha256,
         filename=file_name(spec),
         number=number,
         actor=actor,

@@ -9,9 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Errors that say the database cannot be used right now, not that the request or the schema is
+# wrong: SQLite's result codes (extended codes share the prefix) and PostgreSQL's SQLSTATE
+# classes (connection, resources, operator intervention, system error, rollback) and codes.
+SQLITE_UNAVAILABLE = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+    "SQLITE_NOMEM",
+    "SQLITE_PROTOCOL",
+)
+PG_UNAVAILABLE = ("08", "53", "57", "58", "40", "25006", "55P03")
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -53,6 +69,24 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the records database is down, locked, full or read-only for now
+    (the transaction rolled back; trying again later is right), rather than a bug."""
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    name = getattr(error.orig, "sqlite_errorname", None)
+    if name is not None:
+        return str(name).startswith(SQLITE_UNAVAILABLE)
+    state = getattr(error.orig, "sqlstate", None)
+    if state is None:  # psycopg: no server answer at all (refused, reset, closed)
+        return isinstance(error, OperationalError | InterfaceError)
+    return str(state).startswith(PG_UNAVAILABLE)
 
 
 @contextmanager

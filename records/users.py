@@ -118,17 +118,19 @@ def record_login_attempt(
 def failed_logins(
     session: Session, *, since: datetime, client_ip: str, username: str | None = None
 ) -> int:
-    """Failed attempts since `since` from `client_ip` (for `username` only, if given), not
-    counting those before the last success of the same pair."""
+    """Failed attempts since `since` from `client_ip`; for `username` only, if given, and then
+    not counting those before the last success of the same pair. An address's own count is not
+    reset by a success: signing in to one's own account must not buy more guesses at others'."""
     where = [LoginAttempt.client_ip == client_ip[:45], LoginAttempt.at >= since]
-    if username is not None:
-        where.append(LoginAttempt.username == normal_username(username))
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(*where, LoginAttempt.succeeded.is_(True))
-    )
     failed = select(func.count()).where(*where, LoginAttempt.succeeded.is_(False))
-    if last_success is not None:
-        failed = failed.where(LoginAttempt.at > last_success)
+    if username is not None:
+        pair = LoginAttempt.username == normal_username(username)
+        last_success = session.scalar(
+            select(func.max(LoginAttempt.at)).where(*where, pair, LoginAttempt.succeeded.is_(True))
+        )
+        failed = failed.where(pair)
+        if last_success is not None:
+            failed = failed.where(LoginAttempt.at > last_success)
     return int(session.scalar(failed) or 0)
 
 

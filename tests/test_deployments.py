@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import yaml
+from dateutil.rrule import rrulestr
 
 from definitions.loader import load_plan
 from duyet.settings import PROJECT_ROOT
-from flows.deployments import all_deployments, line_deployment, prefect_yaml
+from flows.deployments import all_deployments, line_deployment, prefect_yaml, report_deployment
 
 PLAN = load_plan(PROJECT_ROOT / "definitions" / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml")
 
 
-def test_one_deployment_per_line_plus_the_sweeper() -> None:
+def test_one_deployment_per_line_plus_the_report_and_the_sweeper() -> None:
     specs = all_deployments([PLAN])
-    assert len(specs) == 45
+    assert len(specs) == 46
     names = [s.full_name for s in specs]
     assert "review-cycle/2.2.đ" in names and "sweeper/sweeper" in names
+    assert f"progress-report/{PLAN.id}" in names
     line = line_deployment(PLAN, PLAN.line("2.2.đ"))
     assert line.parameters == {"plan_id": PLAN.id, "code": "2.2.đ"}
     assert line.description == PLAN.line("2.2.đ").title
@@ -32,14 +36,41 @@ def test_recurring_lines_open_a_cycle_per_period_inside_the_plan_year() -> None:
     assert line_deployment(PLAN, PLAN.line("1.1")).schedules == []
 
 
+def test_the_report_runs_once_on_each_reporting_date_at_seven() -> None:
+    spec = report_deployment(PLAN)
+    assert spec.full_name == f"progress-report/{PLAN.id}"
+    assert spec.entrypoint == "flows/reports.py:progress_report"
+    assert spec.parameters == {"plan_id": PLAN.id}
+    assert len(spec.schedules) == 4
+    runs = []
+    for schedule in spec.schedules:
+        assert schedule.rrule is not None and "COUNT=1" in schedule.rrule
+        assert schedule.timezone == "Asia/Ho_Chi_Minh"
+        [run] = list(rrulestr(schedule.rrule))
+        runs.append((run, schedule.parameters["period"]))
+    assert runs == [
+        (dt.datetime(2023, 3, 5, 7, 0), "Quý I"),
+        (dt.datetime(2023, 6, 5, 7, 0), "6 tháng"),
+        (dt.datetime(2023, 9, 5, 7, 0), "Quý III"),
+        (dt.datetime(2023, 12, 5, 7, 0), "Năm"),
+    ]
+
+
 def test_prefect_yaml_is_complete_and_matches_the_committed_file() -> None:
     text = prefect_yaml(all_deployments([PLAN]))
     data = yaml.safe_load(text)
     assert data["name"] == "duyet" and data["prefect-version"] == "3.9.1"
-    assert len(data["deployments"]) == 45
+    assert len(data["deployments"]) == 46
     for deployment in data["deployments"]:
         assert deployment["entrypoint"].startswith("flows/")
         assert deployment["work_pool"]["name"] == "duyet"
         assert None not in deployment.values()
     assert "&work_pool" in text and "*work_pool" in text  # shared settings by anchor
+    [report] = [d for d in data["deployments"] if d["entrypoint"].startswith("flows/reports.py")]
+    assert [s["parameters"] for s in report["schedules"]] == [
+        {"period": "Quý I"},
+        {"period": "6 tháng"},
+        {"period": "Quý III"},
+        {"period": "Năm"},
+    ]
     assert (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8") == text

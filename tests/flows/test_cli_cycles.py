@@ -80,7 +80,7 @@ def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
 
 def test_prefect_deploy_all_with_the_generated_yaml(stack: Stack, tmp_path: Path) -> None:
     out = cli(stack, "deploy", "--yaml-only", "--prefect-yaml", str(tmp_path / "prefect.yaml"))
-    assert "45" in out
+    assert "46" in out
     committed = (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8")
     assert (
         committed

@@ -33,6 +33,7 @@ from notifications.context import (
     Escalation,
     FailedMail,
     Line,
+    ProgressReport,
     Published,
     Rejected,
     Reminder,
@@ -67,6 +68,15 @@ DOCUMENT = Document(
     sha256="ab" * 32,
     size=24_576,
     media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+REPORT = Document(
+    filename="01-BC-SVHTTDL.pdf", sha256="cd" * 32, size=182_340, media_type="application/pdf"
+)
+ANNEX = Document(
+    filename="01-BC-SVHTTDL-phu-luc.xlsx",
+    sha256="ef" * 32,
+    size=9_216,
+    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 COMMENTS = [
     Comment(
@@ -139,6 +149,15 @@ def contexts() -> dict[MailKind, Base]:
         ),
         MailKind.CANCELLED: Cancelled(
             **line, stage="review", reason="Nhiệm vụ được điều chỉnh theo kế hoạch mới"
+        ),
+        MailKind.PROGRESS_REPORT: ProgressReport(
+            **common,
+            plan_title="Kế hoạch kiểm tra năm 2024 <của Sở> & các đơn vị",
+            period="quý I năm 2024",
+            number="Số: 01/BC-SVHTTDL",
+            published_on=date(2024, 3, 5),
+            document=REPORT,
+            annex=ANNEX,
         ),
         MailKind.DEAD_LETTER: DeadLetter(
             **common,

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from definitions.stage_rules import Stage, Verdict
 from definitions.units import UnitDirectory
 from duyet.settings import Settings
-from notifications import dispatch
+from notifications import dispatch, notices
+from notifications.context import Document
 from notifications.links import LinkOutcome, check_link
 from notifications.mail import MailKind
 from records import audit
 from records.cycles import cancel_cycle, publish_document
+from records.documents import store_blob
 from records.models import Mail
 from records.outbox import mark_failed
 from tests.notifications.conftest import SmtpServer
@@ -125,7 +127,44 @@ def every_kind(
         dispatch.notify_dead_letter(session, mail_id=victim.id, **common),
     )
     queued[MailKind.REVIEW_REQUEST].remove(victim)
+    add(MailKind.PROGRESS_REPORT, report_mails(session, settings, directory))
     return queued
+
+
+ANNEX = b"PK\x03\x04 phu luc bao cao quy I\n"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def report_mails(session: Session, settings: Settings, directory: UnitDirectory) -> list[Mail]:
+    """The periodic report, its signed PDF and XLSX annex stored as a published report's are."""
+    now = audit.utcnow()
+    files = [
+        ("01-BC-SVHTTDL.pdf", PDF, "application/pdf"),
+        ("01-BC-SVHTTDL-phu-luc.xlsx", ANNEX, XLSX),
+    ]
+    document, annex = (
+        Document(
+            filename=name,
+            sha256=store_blob(session, content=content, media_type=media_type, now=now),
+            size=len(content),
+            media_type=media_type,
+        )
+        for name, content, media_type in files
+    )
+    return notices.notify_progress_report(
+        session,
+        settings=settings,
+        directory=directory,
+        plan_key="kh-thong-bao",
+        plan_title="Kế hoạch kiểm tra năm 2024",
+        period="quý I năm 2024",
+        number="Số: 01/BC-SVHTTDL",
+        published_on=now.date(),
+        document=document,
+        annex=annex,
+        public_url=None,
+        actor=ACTOR,
+    )
 
 
 def test_every_kind_arrives_as_valid_mime_with_its_link(
@@ -161,6 +200,14 @@ def test_every_kind_arrives_as_valid_mime_with_its_link(
             assert document.get_filename() == PDF_NAME
             assert document.get_content_type() == "application/pdf"
             assert document.get_content() == PDF + b"% v2\n"
+        elif kind is MailKind.PROGRESS_REPORT:
+            pdf, xlsx = list(message.iter_attachments())
+            assert (pdf.get_filename(), pdf.get_content()) == ("01-BC-SVHTTDL.pdf", PDF)
+            assert (xlsx.get_filename(), xlsx.get_content_type()) == (
+                "01-BC-SVHTTDL-phu-luc.xlsx",
+                XLSX,
+            )
+            assert xlsx.get_content() == ANNEX
         else:
             assert names == []
 
@@ -171,7 +218,9 @@ def _escalation_to_head(row: Mail) -> bool:
 
 def _check_mime(message: EmailMessage, row: Mail) -> None:
     assert message["Subject"] == row.subject
-    code = "2.2.đ" if row.kind == MailKind.CANCELLED else CODE
+    code = {MailKind.CANCELLED: "2.2.đ", MailKind.PROGRESS_REPORT: "01/BC-SVHTTDL"}.get(
+        MailKind(row.kind), CODE
+    )
     assert str(message["Subject"]).startswith(f"{code} — ")
     assert message["To"] == row.to_addr
     assert message["From"].addresses[0].display_name == "Văn phòng Sở"

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from notifications.context import CONTEXTS, Action, Digest, LineMail
 from notifications.mail import MailKind
 from notifications.render import TEMPLATES, render
-from tests.notifications.factories import BASE_URL, LINE, contexts, links_in
+from tests.notifications.factories import ANNEX, BASE_URL, LINE, REPORT, contexts, links_in
 
 WITH_LINK = {
     MailKind.DRAFT_REQUEST,
@@ -33,7 +33,10 @@ def test_every_kind_has_a_context_and_both_templates() -> None:
 def test_every_kind_renders_in_vietnamese_with_the_code_first(kind: MailKind) -> None:
     context = contexts()[kind]
     mail = render(kind, context)
-    code = "1.4.b, 2.2.đ" if kind is MailKind.DIGEST else "1.4.b"
+    # A report is about no line: its number leads the subject instead.
+    code = {MailKind.DIGEST: "1.4.b, 2.2.đ", MailKind.PROGRESS_REPORT: "01/BC-SVHTTDL"}.get(
+        kind, "1.4.b"
+    )
     assert mail.kind is kind
     assert mail.subject.startswith(f"{code} — ")
     assert "\n" not in mail.subject
@@ -84,7 +87,7 @@ def test_requests_carry_their_deadline_as_a_calendar_event(kind: MailKind) -> No
 
 
 def test_notices_carry_no_calendar_and_published_names_its_document() -> None:
-    for kind in set(MailKind) - WITH_LINK - {MailKind.PUBLISHED}:
+    for kind in set(MailKind) - WITH_LINK - {MailKind.PUBLISHED, MailKind.PROGRESS_REPORT}:
         assert render(kind, contexts()[kind]).attachments == ()
     [document] = render(MailKind.PUBLISHED, contexts()[MailKind.PUBLISHED]).attachments
     assert (document.filename, document.sha256, document.content) == (
@@ -92,6 +95,22 @@ def test_notices_carry_no_calendar_and_published_names_its_document() -> None:
         "ab" * 32,
         None,  # the sender loads the stored bytes
     )
+
+
+def test_the_progress_report_carries_its_signed_pdf_and_annex_by_sha256() -> None:
+    context = contexts()[MailKind.PROGRESS_REPORT]
+    mail = render(MailKind.PROGRESS_REPORT, context)
+    assert mail.subject == "01/BC-SVHTTDL — Báo cáo kết quả thực hiện kế hoạch quý I năm 2024"
+    assert [(a.filename, a.media_type, a.sha256, a.content) for a in mail.attachments] == [
+        (REPORT.filename, "application/pdf", REPORT.sha256, None),
+        (ANNEX.filename, ANNEX.media_type, ANNEX.sha256, None),
+    ]
+    assert "Số: 01/BC-SVHTTDL" in mail.text and "ngày 05/03/2024" in mail.text
+    assert "Kỳ báo cáo: Quý I năm 2024" in mail.text
+    assert REPORT.sha256 in mail.text and ANNEX.sha256 in mail.html
+    assert "&lt;của Sở&gt; &amp; các đơn vị" in mail.html
+    with_page = context.model_copy(update={"public_url": f"{BASE_URL}/van-ban/abc"})
+    assert f'<a href="{BASE_URL}/van-ban/abc">' in render(MailKind.PROGRESS_REPORT, with_page).html
 
 
 def test_dates_are_dd_mm_yyyy_and_round_and_stage_are_named() -> None:

@@ -15,7 +15,7 @@ from duyet.settings import Settings
 from records.cycles import advance_stage, open_cycle
 from records.documents import document_content, submit_version
 from records.engine import session_scope
-from records.models import Decision, DocumentVersion
+from records.models import Decision, DocumentVersion, ReviewCycle
 from tasks.mail import queue_requests
 from tests.portal.factories import SEED_PLAN, csrf_in, open_at, token_of_mail
 
@@ -137,3 +137,32 @@ def test_the_draft_page_offers_a_skeleton_prefilled_from_the_plan_line(
             == filled.replace("\r\n", "\n").strip().encode() + b"\n"
         )
     assert version.round == 1
+
+
+def test_a_draft_under_public_comment_is_on_the_public_page_until_the_period_ends(
+    settings: Settings, client: httpx.Client
+) -> None:
+    cycle_id, _ = at_stage(settings, ("review.opinions",))
+    listing = client.get("/gop-y")
+    assert listing.status_code == 200
+    assert "1.1." in listing.text and "du-thao.txt" in listing.text
+    assert "mailto:vanphong@svhttdl.example" in listing.text
+    draft = client.get(f"/gop-y/{cycle_id}/du-thao")
+    assert draft.status_code == 200 and draft.content == DRAFT
+    assert draft.headers["content-disposition"].startswith("attachment;")
+
+    with session_scope(settings.database_url) as session:  # the 30 days have run
+        cycle = session.get(ReviewCycle, cycle_id)
+        assert cycle is not None
+        cycle.stage_started_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    assert "1.1." not in client.get("/gop-y").text
+    assert client.get(f"/gop-y/{cycle_id}/du-thao").status_code == 404
+
+
+def test_no_draft_is_public_at_stages_without_a_comment_period(
+    settings: Settings, client: httpx.Client
+) -> None:
+    cycle_id, _ = at_stage(settings, ("review.opinions", "review.appraisal"))
+    assert client.get(f"/gop-y/{cycle_id}/du-thao").status_code == 404
+    opened = open_at(settings, "2.1.a", Stage.REVIEW)
+    assert client.get(f"/gop-y/{opened.cycle_id}/du-thao").status_code == 404

@@ -1,5 +1,5 @@
-"""The Office's board as data: every line of a plan with its latest cycle, and the tallies the
-charts draw. Reads only."""
+"""A plan's progress as data: every line with its latest cycle, and the tallies the charts draw.
+What the Office's board and the periodic report show; reads only, no web and no Prefect."""
 
 from __future__ import annotations
 

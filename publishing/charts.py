@@ -11,7 +11,7 @@ from html import escape
 from markupsafe import Markup
 
 from duyet.messages import PORTAL, PROGRESS
-from portal.board import PROGRESS_ORDER, Tally
+from duyet.progress import PROGRESS_ORDER, Tally
 
 COLORS = {
     "published": "#2e7d32",
@@ -105,9 +105,10 @@ def gantt(rows: Sequence[GanttRow], *, year: int, today: dt.date, label: str) ->
     return _svg(width, height, label, body)
 
 
-def progress_bars(tallies: Sequence[Tally], *, label: str) -> Markup:
-    """One stacked bar per section (or unit): how many lines are in each state."""
-    width, left, row_h, top = 960, 300, 22, 8
+def progress_bars(tallies: Sequence[Tally], *, label: str, width: int = 960) -> Markup:
+    """One stacked bar per section (or unit): how many lines are in each state; `width` in SVG
+    units (a narrower chart prints larger on a page)."""
+    left, row_h, top = 300, 22, 8
     plot = width - left - 60
     height = top + row_h * len(tallies) + 30
     body = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>']
