@@ -16,7 +16,7 @@ from definitions.loader import load_processes, load_units, save_plan
 from duyet.cli_audit import show
 from duyet.cli_plan import print_findings, print_summary
 from duyet.cli_up import print_stack
-from duyet.demo_play import play, run_states
+from duyet.demo_play import check_published, play, run_states
 from duyet.messages import AUDIT_BREAKS, DEMO
 from duyet.records_bridge import record_import, records_transaction
 from duyet.settings import PROJECT_ROOT, get_settings
@@ -84,6 +84,8 @@ def live(console: Console, *, plan_id: str, code: str, keep: bool) -> None:
         print_stack(stack, console)
         console.print(DEMO["step-play"].format(code=code), style="bold")
         cycle_id = play(stack, console, plan_id=plan_id, code=code)
+        if not check_published(stack, console):
+            raise typer.Exit(1)
         console.print(DEMO["step-trail"], style="bold")
         show(code=code, plan=plan_id)
         view = view_of(stack.settings, cycle_id)

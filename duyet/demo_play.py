@@ -155,3 +155,33 @@ def run_states(stack: Stack, run_id: str) -> list[str]:
 
     with temporary_settings(updates={PREFECT_API_URL: stack.env["PREFECT_API_URL"]}):
         return asyncio.run(read())
+
+
+def check_published(stack: Stack, console: Console) -> bool:
+    """Fetch the register's feed and the signed PDF over HTTP, as another body would, and check
+    the signature against the issuing body's CA and the file against the register."""
+    from xml.etree import ElementTree
+
+    from publishing.signing import verify_pdf
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = httpx.get(f"{stack.portal_url}/van-ban/feed.atom", timeout=10)
+    entry = ElementTree.fromstring(feed.content).find(f"{atom}entry")
+    if entry is None:
+        console.print(DEMO["no-register"], style="red")
+        return False
+    links = {link.get("rel"): link.get("href") or "" for link in entry.findall(f"{atom}link")}
+    local = links["enclosure"].replace(stack.settings.require_public_base_url(), stack.portal_url)
+    pdf = httpx.get(local, timeout=10).content
+    roots = sorted((stack.settings.var_dir / "keys").glob("*/ca.pem"))
+    verification = verify_pdf(pdf, trust_roots=list(roots))
+    listed = verification.sha256 in (entry.findtext(f"{atom}summary") or "")
+    ok = verification.ok and listed
+    console.print(
+        DEMO["published"].format(
+            title=entry.findtext(f"{atom}title"),
+            url=links["alternate"],
+            verdict=DEMO["signature-ok" if ok else "signature-bad"],
+        )
+    )
+    return ok

@@ -47,6 +47,10 @@ NOT_A_PLAN: dict[str, str] = {
         "và ít nhất Đơn vị chủ trì hoặc Thời gian."
     ),
     "no-lines": "Bảng ở dòng {line} của {path} không có dòng nhiệm vụ nào (mã như 1.1, 1.4.a).",
+    "bad-year": (
+        "Năm {year} ở dòng {line} của {path} không phải năm của một kế hoạch: "
+        "cần một năm như 2023."
+    ),
 }
 
 COLUMN_NAMES: dict[str, str] = {
@@ -326,6 +330,10 @@ DEMO: dict[str, str] = {
     "waiting-mail": "Đang chờ thư «{kind}»…",
     "waiting-stage": "Đang chờ chu trình sang giai đoạn {stage}, vòng {round}…",
     "waiting-publication": "Đang chờ ban hành…",
+    "published": "Đã ban hành: {title}\n  {url} — {verdict}",
+    "signature-ok": "chữ ký số hợp lệ, tệp khớp sổ văn bản",
+    "signature-bad": "CHỮ KÝ SỐ KHÔNG HỢP LỆ",
+    "no-register": "Sổ văn bản đã ban hành trống: văn bản chưa được cấp số.",
     "http": "{to}: GET → {get}, POST {decision} → {post}",
     "step-trail": "7. Lịch sử của dòng (nhật ký kiểm toán)",
     "states": "Các trạng thái của lượt chạy Prefect: {states}",
