@@ -24,9 +24,8 @@ from portal.deps import Auditor, PlanDep, Portal, PortalDep
 from portal.pages import HTML, attachment, page
 from portal.security import session_binding
 from records import audit
-from records.documents import document_content
 from records.engine import session_scope
-from records.models import DocumentVersion
+from records.models import Decision, DocumentBlob, DocumentVersion
 from records.trail import trail, write_csv, write_json, write_xlsx
 
 logger = logging.getLogger("duyet.portal")
@@ -150,12 +149,16 @@ def document(
     user: Auditor,
     sha256: Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$")],
 ) -> Response:
-    """A stored document version, as submitted."""
+    """A stored document version, as submitted, or a report attached to a decision."""
     with session_scope(portal.settings.database_url) as session:
         version = session.scalars(
             select(DocumentVersion).where(DocumentVersion.sha256 == sha256).limit(1)
         ).first()
-        content = document_content(session, sha256=sha256)
-        if version is None or content is None:
+        attached = session.scalars(
+            select(Decision).where(Decision.attachment_sha256 == sha256).limit(1)
+        ).first()
+        blob = session.get(DocumentBlob, sha256)
+        if blob is None or (version is None and attached is None):
             raise HTTPException(404)
-        return attachment(content, version.filename, version.media_type)
+        name = version.filename if version else (attached.attachment_filename if attached else None)
+        return attachment(blob.content, name or sha256, blob.media_type)

@@ -248,6 +248,8 @@ def decision_view(decision: Decision, directory: UnitDirectory, zone: ZoneInfo) 
         "at": decision.decided_at,
         "sha256": decision.document_sha256,
         "receipt": PORTAL["receipt.decision"].format(year=year, id=decision.id),
+        "attachment": decision.attachment_filename,
+        "attachment_sha256": decision.attachment_sha256,
     }
 
 

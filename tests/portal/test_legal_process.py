@@ -4,6 +4,7 @@ the Department of Justice through its link, and the public-comment period."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 
 import httpx
@@ -17,7 +18,14 @@ from records.documents import document_content, submit_version
 from records.engine import session_scope
 from records.models import Decision, DocumentVersion, ReviewCycle
 from tasks.mail import queue_requests
-from tests.portal.factories import SEED_PLAN, csrf_in, open_at, token_of_mail
+from tests.portal.factories import (
+    SEED_PLAN,
+    add_account,
+    csrf_in,
+    open_at,
+    sign_in,
+    token_of_mail,
+)
 
 DRAFT = "Dự thảo Quyết định ban hành Quy chế quản lý hoạt động văn hóa\n".encode()
 REPORT = b"%PDF-1.4\n% Bao cao tham dinh so 12/BC-STP\n%%EOF\n"
@@ -166,3 +174,21 @@ def test_no_draft_is_public_at_stages_without_a_comment_period(
     assert client.get(f"/gop-y/{cycle_id}/du-thao").status_code == 404
     opened = open_at(settings, "2.1.a", Stage.REVIEW)
     assert client.get(f"/gop-y/{opened.cycle_id}/du-thao").status_code == 404
+
+
+def test_auditors_see_and_download_the_appraisal_report(
+    settings: Settings, client: httpx.Client
+) -> None:
+    _, links = at_stage(settings, ("review.opinions", "review.appraisal"))
+    token = links["so-tu-phap"]
+    page = client.get(f"/r/{token}")
+    files = {"document": ("bao-cao-tham-dinh.pdf", REPORT, "application/pdf")}
+    form = {"csrf": csrf_in(page), "decision": "approve", "comment": ""}
+    assert client.post(f"/r/{token}", data=form, files=files).status_code == 200
+    add_account(settings, "thanhtra", "auditor")
+    sign_in(client, "thanhtra")
+    history = client.get("/audit/lines/1.1")
+    assert history.status_code == 200 and "bao-cao-tham-dinh.pdf" in history.text
+    sha = hashlib.sha256(REPORT).hexdigest()
+    report = client.get(f"/audit/documents/{sha}")
+    assert report.status_code == 200 and report.content == REPORT
