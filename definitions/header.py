@@ -36,7 +36,9 @@ class Header:
     number: str | None = None
     place: str | None = None
     date: dt.date | None = None
+    date_line: int | None = None
     year: int | None = None
+    year_line: int | None = None  # where the year was read
     reporting_dates: list[ReportingDate] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     signer: Signer | None = None
@@ -47,6 +49,7 @@ def read_header(before: list[Paragraph], after: list[Paragraph], *, kind_names: 
     """Header fields from the paragraphs before the table and the closing ones after it."""
     header = Header()
     upper_lines: list[str] = []
+    title_line: int | None = None
     for index, paragraph in enumerate(before):
         text = paragraph.text
         folded = fold(text)
@@ -60,20 +63,20 @@ def read_header(before: list[Paragraph], after: list[Paragraph], *, kind_names: 
             header.kind = text
             following = before[index + 1 :]
             if following and header.title is None:
-                header.title = following[0].text
+                header.title, title_line = following[0].text, following[0].line
         elif text.isupper() and header.number is None and folded not in _NATIONAL_MOTTO:
             upper_lines.append(text)
     if upper_lines:
         header.issuer = upper_lines[-1]
     elif header.title and (match := _ISSUER_IN_TITLE.search(header.title)) is not None:
         header.issuer = match.group(1).rstrip(" .")
-    year_sources = [header.title or "", *(p.text for p in before)]
-    for text in year_sources:
+    year_sources = [(header.title or "", title_line), *((p.text, p.line) for p in before)]
+    for text, line in year_sources:
         if (match := _YEAR.search(text)) is not None:
-            header.year = int(match.group(1))
+            header.year, header.year_line = int(match.group(1)), line
             break
     if header.year is None and header.date is not None:
-        header.year = header.date.year
+        header.year, header.year_line = header.date.year, header.date_line
     if header.year is not None:
         _read_closing(header, after, header.year)
     return header
@@ -85,6 +88,7 @@ def _read_place_date(header: Header, match: re.Match[str], line: int) -> None:
     if match.group("d") and match.group("m"):
         try:
             header.date = dt.date(year, int(match.group("m")), int(match.group("d")))
+            header.date_line = line
             return
         except ValueError:
             pass

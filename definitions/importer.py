@@ -25,6 +25,7 @@ _SECTION = re.compile(r"^(\d+|[IVXL]+)$")
 _NUMBERED = re.compile(r"^\d+(\.\d+)+$")
 _LETTER = re.compile(r"^[a-zđ]$")
 _FULL = re.compile(r"^(\d+(?:\.\d+)+)\.([a-zđ])$")
+PLAN_YEARS = range(1900, 2100)  # a plan's year; "năm 0203" is a slip no date can be built on
 
 
 @dataclass
@@ -165,6 +166,12 @@ def import_plan(
     header = read_header(before, after, kind_names=kind_names)
     findings = list(header.findings)
     year = header.year
+    if year is not None and year not in PLAN_YEARS:
+        raise NotAPlan(
+            NOT_A_PLAN["bad-year"].format(
+                path=source.name, line=header.year_line, year=f"{year:04d}"
+            )
+        )
     if year is None:
         year = _first_year_in_lines(plan_table.records)
         findings.append(Finding(code="no-year", params={"year": year}))

@@ -8,9 +8,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from definitions.text import collapse
 from duyet.messages import NOT_A_PLAN
+
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
 
 # What a Word package may inflate to before python-docx reads it. Word's own files stay far
 # below (text deflates about 10:1, pictures not at all); a zip bomb goes to gigabytes.
@@ -18,6 +22,9 @@ MAX_UNZIPPED_BYTES = 48 * 1024 * 1024
 WORD_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 # zipfile's ways of saying a package is damaged (RuntimeError: encrypted members).
 BROKEN_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError)
+# python-docx's: a part missing or of the wrong type, XML that does not parse (lxml's
+# XMLSyntaxError is a SyntaxError).
+WORD_BROKEN = (zipfile.BadZipFile, KeyError, ValueError, SyntaxError)
 
 
 class NotAPlan(Exception):
@@ -102,15 +109,19 @@ def _text_blocks(text: str) -> list[Paragraph | Table]:
 def _docx_blocks(data: bytes, name: str) -> list[Paragraph | Table]:
     """Paragraphs and tables in document order; a merged cell's text is kept once, top-left."""
     import docx  # python-docx imports lxml: keep it off the text path
-    from docx.table import Table as DocxTable
 
     package = bounded_package(data)
     if package is None:
         raise NotAPlan(NOT_A_PLAN["docx"].format(path=name))
     try:
-        document = docx.Document(package)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return _word_blocks(docx.Document(package))
+    except WORD_BROKEN as exc:  # also while walking a table python-docx cannot lay out
         raise NotAPlan(NOT_A_PLAN["docx"].format(path=name)) from exc
+
+
+def _word_blocks(document: WordDocument) -> list[Paragraph | Table]:
+    from docx.table import Table as DocxTable
+
     blocks: list[Paragraph | Table] = []
     number = 0
     for item in document.iter_inner_content():

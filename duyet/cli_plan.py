@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from definitions.findings import Finding, Severity
@@ -44,7 +45,18 @@ def _import(path: Path, units: Path | None, plan_id: str | None = None) -> Plan:
         processes = load_processes(settings.processes_dir)
         return import_file(path, directory, plan_id=plan_id, processes=processes)
     except (NotAPlan, DefinitionError) as exc:
-        raise fail(str(exc)) from exc
+        raise fail(escape(str(exc))) from exc
+
+
+def _duplicate_code(plan: Plan) -> str | None:
+    """Why the plan cannot be recorded: two lines with one code (the records key lines by it)."""
+    seen: dict[str, int] = {}
+    for line in plan.lines:
+        if line.code in seen:
+            message: str = M["duplicate-line"]
+            return message.format(code=line.code, line=line.source_line, first=seen[line.code])
+        seen[line.code] = line.source_line
+    return None
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -82,15 +94,17 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def print_summary(plan: Plan, console: Console) -> None:
-    table = Table(title=plan.title, title_justify="left", show_lines=False)
+    # Everything read from the plan is shown as text, never as Rich markup: a title holding
+    # "[/]" would stop the command, "[b]" would vanish.
+    table = Table(title=escape(plan.title), title_justify="left", show_lines=False)
     for header in M["columns"]:
         table.add_column(header, overflow="fold")
     for line in plan.lines:
         timeline = line.timeline
         table.add_row(
-            line.code,
-            line.title if len(line.title) <= 60 else line.title[:59] + "…",
-            ", ".join(line.lead) or "—",
+            escape(line.code),
+            escape(line.title if len(line.title) <= 60 else line.title[:59] + "…"),
+            escape(", ".join(line.lead)) or "—",
             str(len(line.partners)),
             timeline.due.strftime("%d/%m/%Y") if timeline.due else "—",
             M["recurrence"].get(timeline.recurrence or "", ""),
@@ -100,7 +114,10 @@ def print_summary(plan: Plan, console: Console) -> None:
     findings = all_findings(plan)
     console.print(
         M["summary"].format(
-            lines=len(plan.lines), issuer=plan.issuer, year=plan.year, warnings=len(findings)
+            lines=len(plan.lines),
+            issuer=escape(plan.issuer),
+            year=plan.year,
+            warnings=len(findings),
         )
     )
 
@@ -120,16 +137,18 @@ def import_command(
     if as_json:
         sys.stdout.write(json.dumps(plan_json(plan), ensure_ascii=False, indent=2) + "\n")
         return
+    if (duplicate := _duplicate_code(plan)) is not None:
+        raise fail(escape(duplicate))
     settings = get_settings()
     target = output or settings.plans_dir / f"{plan.id}.yaml"
     try:  # the record first: if the database refuses, no definition file appears either
         version = record_import(plan, settings=settings, actor=cli_actor())
     except RecordError as exc:
-        raise fail(exc.message) from exc
+        raise fail(escape(exc.message)) from exc
     save_plan(plan, target)
     console = Console()
     print_summary(plan, console)
-    console.print(M["written"].format(path=target))
+    console.print(M["written"].format(path=escape(str(target))))
     console.print(M["recorded"].format(plan=plan.id, version=version))
 
 
@@ -142,10 +161,10 @@ def print_findings(findings: list[Finding], console: Console) -> None:
         colour = "red" if finding.severity == Severity.ERROR else "yellow"
         table.add_row(
             str(finding.line or ""),
-            finding.subject or "",
+            escape(finding.subject or ""),
             f"[{colour}]{level}[/]",
             finding.code,
-            finding.message,
+            escape(finding.message),
         )
     console.print(table)
 
@@ -179,5 +198,5 @@ def show_command(
     try:
         loaded = load_plan(path)
     except DefinitionError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(escape(str(exc))) from exc
     print_summary(loaded, Console())

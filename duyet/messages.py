@@ -48,8 +48,7 @@ NOT_A_PLAN: dict[str, str] = {
     ),
     "no-lines": "Bảng ở dòng {line} của {path} không có dòng nhiệm vụ nào (mã như 1.1, 1.4.a).",
     "bad-year": (
-        "Năm {year} ở dòng {line} của {path} không phải năm của một kế hoạch: "
-        "cần một năm như 2023."
+        "Năm {year} ở dòng {line} của {path} không phải năm của một kế hoạch: cần một năm như 2023."
     ),
 }
 
@@ -264,6 +263,10 @@ CLI_PLAN: dict[str, Any] = {
     "written": "Đã ghi định nghĩa kế hoạch vào {path}",
     "recorded": "Đã lưu kế hoạch {plan} vào cơ sở dữ liệu hồ sơ: phiên bản {version}.",
     "lint_summary": "{lines} dòng nhiệm vụ: {warnings} cảnh báo, {errors} lỗi.",
+    "duplicate-line": (
+        "Mục {code} ở dòng {line} trùng mã với dòng {first}: mỗi nhiệm vụ cần một mã riêng. "
+        "Chưa ghi gì; xin sửa mã rồi nhập lại."
+    ),
 }
 
 # `duyet audit show`: column headings and one summary per action (filled from the event payload).

@@ -43,6 +43,7 @@ from records.models import LinkToken
 from records.plans import plan_line
 
 UNNAMED = "tai-lieu"  # a file name with nothing left once cleaned
+NAME_CATEGORIES = {"Cc": " ", "Cf": ""}  # control characters: a space; invisible ones: nothing
 VERDICT_OF = {
     "approve": Verdict.APPROVE,
     "request_changes": Verdict.CHANGES,
@@ -74,8 +75,8 @@ def safe_filename(filename: str) -> str:
     invisible characters (a newline would split the download's header, U+202E disguise the
     extension)."""
     name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1])
-    shown = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(shown.split()).strip(" .")[:255] or UNNAMED
+    name = "".join(NAME_CATEGORIES.get(unicodedata.category(c), c) for c in name)
+    return " ".join(name.split()).strip(" .")[:255] or UNNAMED
 
 
 @dataclass(frozen=True)

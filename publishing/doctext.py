@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import zipfile
-
-from definitions.sources import bounded_package
+from definitions.sources import WORD_BROKEN, bounded_package
 
 MAX_CHARS = 200_000  # what a page shows; the original is always downloadable
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
@@ -31,10 +29,10 @@ def _docx_text(content: bytes) -> str | None:
         return None
     try:
         document = docx.Document(package)
-    except (zipfile.BadZipFile, KeyError, ValueError):
+        paragraphs = [p.text for p in document.paragraphs]
+        for table in document.tables:
+            for row in table.rows:
+                paragraphs.append(" | ".join(cell.text for cell in row.cells))
+    except WORD_BROKEN:  # also a table python-docx cannot lay out
         return None
-    paragraphs = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            paragraphs.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(paragraphs)[:MAX_CHARS]
