@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     portal_host: str = "127.0.0.1"
     portal_port: int = Field(default=8000, ge=1, le=65535)
     prefect_port: int = Field(default=4200, ge=1, le=65535)
+    # A cycle's run is Pending or Running for seconds between two waits; one held longer lost its
+    # process (its worker was killed) and the reconciler replaces it.
+    run_lease_seconds: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import arun_deployment
 from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
 from prefect.flow_runs import aresume_flow_run
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Crashed
 
 from definitions.stage_rules import Stage
 from duyet.engine import CycleView, definitions, evaluate
@@ -30,6 +30,9 @@ from records.engine import session_scope
 CONTROL_ACTOR = "duyet:control"
 # States in which a run will never move the cycle again: the reconciler starts a new one.
 DEAD_STATES = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.COMPLETED}
+# States a run holds only while a process drives it. Prefect does not notice the process vanish
+# (a worker killed with its runs): held past `run_lease_seconds`, the run is lost.
+LIVE_STATES = {StateType.PENDING, StateType.RUNNING}
 
 
 class Nudge(StrEnum):
@@ -176,8 +179,8 @@ async def reconcile(settings: Settings, *, now: dt.datetime | None = None) -> li
     """Make Prefect agree with the records: no open cycle is left without a live run.
 
     A suspended run whose stage is already decided is resumed (the decision came while it was
-    still running, or the resume failed); a cycle whose run is gone, failed or crashed gets a
-    new run; a cycle that never got one gets its first.
+    still running, or the resume failed); a cycle whose run is gone, failed or crashed, or lost
+    with its worker, gets a new run; a cycle that never got one gets its first.
     """
     with session_scope(settings.database_url) as session:
         cycle_ids = [c.id for c in open_cycles(session)]
@@ -192,6 +195,12 @@ async def reconcile(settings: Settings, *, now: dt.datetime | None = None) -> li
             elif run.state is not None and run.state.type in DEAD_STATES:
                 await start_run(client, settings, view)
                 done.append(Reconciled(cycle_id, "restarted"))
+            elif _lost(run, settings):
+                # Crashed first: were its process alive after all, Prefect refuses its next
+                # suspension, and the records refuse a step applied twice.
+                await client.set_flow_run_state(run.id, Crashed(), force=True)
+                await start_run(client, settings, view)
+                done.append(Reconciled(cycle_id, "restarted"))
             elif (
                 run.state is not None
                 and run.state.type == StateType.PAUSED
@@ -200,6 +209,14 @@ async def reconcile(settings: Settings, *, now: dt.datetime | None = None) -> li
             ):
                 done.append(Reconciled(cycle_id, "resumed"))
     return done
+
+
+def _lost(run: FlowRun, settings: Settings) -> bool:
+    """Pending or Running for longer than a run of a cycle ever is (wall clock, not `now`)."""
+    state = run.state
+    if state is None or state.type not in LIVE_STATES or state.timestamp is None:
+        return False
+    return _now() - state.timestamp > dt.timedelta(seconds=settings.run_lease_seconds)
 
 
 async def _read_run(client: PrefectClient, flow_run_id: str | None) -> FlowRun | None:

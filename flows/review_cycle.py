@@ -48,9 +48,10 @@ def wait_key(stage: str, round: int, attempt: int) -> str:
     """`review-r2`; a second wait at the same stage and round gets `review-r2-1`, and so on.
 
     A key already used returns its stored input at once on replay, so a wait that must really
-    suspend again needs a key it has never used.
+    suspend again needs a key it has never used. Prefect's input keys take lowercase letters,
+    digits and dashes only: a stage key's dot becomes a dash (`review-opinions-r1`).
     """
-    return f"{stage}-r{round}" + (f"-{attempt}" if attempt else "")
+    return f"{stage.replace('.', '-')}-r{round}" + (f"-{attempt}" if attempt else "")
 
 
 @flow(name="review-cycle", flow_run_name=run_name, persist_result=True, log_prints=False)

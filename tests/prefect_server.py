@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from duyet.settings import PROJECT_ROOT
 
@@ -65,12 +66,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
-    """`prefect server start` on a free loopback port, its database under `home`."""
-    home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = (home / "server.log").open("wb")
+def _serve(home: Path, port: int, log: IO[bytes], timeout: float) -> subprocess.Popen[bytes]:
+    """Start `prefect server start` on `port` with its database under `home`; wait until healthy."""
     process = subprocess.Popen(
         [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=prefect_env(home),
@@ -87,11 +84,32 @@ def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
                 f"Prefect server did not start:\n{(home / 'server.log').read_text()}"
             )
         time.sleep(0.3)
+    return process
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
+    """`prefect server start` on a free loopback port, its database under `home`."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = (home / "server.log").open("wb")
+    server = Server(
+        url=f"http://127.0.0.1:{port}", home=home, process=_serve(home, port, log, timeout)
+    )
     try:
-        yield Server(url=url, home=home, process=process)
+        yield server
     finally:
-        stop(process)
+        stop(server.process)  # the one running now, if `restart_server` replaced it
         log.close()
+
+
+def restart_server(server: Server, *, timeout: float = 60) -> None:
+    """Start the server again on its port and database (stopping it first if it still runs):
+    the runs, deployments and work pool it had are all there again."""
+    stop(server.process)
+    port = int(server.url.rsplit(":", 1)[1])
+    with (server.home / "server.log").open("ab") as log:  # the child keeps its own fd
+        server.process = _serve(server.home, port, log, timeout)
 
 
 def start_worker(

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import secrets
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import yaml
+from aiosmtpd.controller import Controller
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
@@ -71,6 +73,9 @@ class Stack:
     env: dict[str, str]
     mail: Recorder
     plan: Plan
+    # The processes behind it, for tests that stop, kill or restart them (tests/faults).
+    worker: subprocess.Popen[bytes] | None = None
+    smtp: Controller | None = None
 
     def run(self, flow_run_id: str) -> FlowRun:
         async def read() -> FlowRun:
@@ -174,8 +179,17 @@ def running_stack(root: Path) -> Iterator[Stack]:
                     await apply(client, specs, project_dir=PROJECT_ROOT)
 
             asyncio.run(deploy())
-            worker = start_worker(server, env)
+            stack = Stack(
+                server=server,
+                settings=settings,
+                env=env,
+                mail=recorder,
+                plan=plan,
+                worker=start_worker(server, env),
+                smtp=controller,
+            )
             try:
-                yield Stack(server=server, settings=settings, env=env, mail=recorder, plan=plan)
+                yield stack
             finally:
-                stop(worker)
+                if stack.worker is not None:  # the one running now, if a test replaced it
+                    stop(stack.worker)
