@@ -98,7 +98,7 @@ def retry(mail_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
 def send(
     once: Annotated[bool, typer.Option("--once", help=MAIL_CLI["once.help"])] = False,
     interval: Annotated[
-        float, typer.Option("--interval", min=1.0, help=MAIL_CLI["interval.help"])
+        float, typer.Option("--interval", min=0.1, help=MAIL_CLI["interval.help"])
     ] = 30.0,
 ) -> None:
     settings = get_settings()

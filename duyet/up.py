@@ -76,10 +76,16 @@ def stack_settings(environ: dict[str, str]) -> tuple[Settings, dict[str, str]]:
             "DUYET_SMTP_PORT": str(base.dev_mail_port),
         }
     prefect_home = base.var_dir / "prefect"
+    # Prefect's own database: SQLite under var/ unless one is given. On SQLite its server
+    # answers 503 while the file is locked, which many concurrent runs do (docs/benchmarks.md);
+    # `postgresql+asyncpg://…` there, beside records on PostgreSQL, for a busy plan.
+    prefect_db = environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or (
+        f"sqlite+aiosqlite:///{prefect_home}/prefect.db"
+    )
     env |= {
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_API_URL": f"http://{LOOPBACK}:{base.prefect_port}/api",
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{prefect_home}/prefect.db",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
@@ -132,10 +138,12 @@ def deploy_all(settings: Settings, api_url: str) -> int:
 def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[str]]]:
     """The commands of the stack, in start order."""
     python, prefect = str(BIN / "python"), str(BIN / "prefect")
+    # The sender polls twice a second: a stage's mail waits for it (docs/benchmarks.md), and an
+    # idle poll is one indexed read.
     found = [
         ("worker", [prefect, "worker", "start", "--pool", "duyet", "--type", "process",
                     "--name", "duyet-local", "--limit", "10"]),
-        ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "2"]),
+        ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "0.5"]),
         ("portal", [python, "-m", "uvicorn", "portal.app:create_app", "--factory",
                     "--host", settings.portal_host, "--port", str(settings.portal_port)]),
     ]  # fmt: skip

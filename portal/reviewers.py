@@ -4,16 +4,20 @@ writes `link.opened` to the audit chain. Only a POST with the page's CSRF token 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from definitions.stage_rules import Stage
-from flows.control import resume_if_decided
+from flows.control import Nudge, resume_if_decided
 from notifications.links import LinkOutcome, check_link
 from portal.answers import Answer, Recorded, Upload, forward, record_answer
 from portal.deps import Client, ClientDep, Portal, PortalDep
@@ -26,6 +30,8 @@ from records.engine import session_scope
 
 logger = logging.getLogger("duyet.portal")
 router = APIRouter(tags=["reviewers"])
+# Seconds between asks while the run is still on its way to suspension (about 30 s in all).
+RESUME_RETRY_DELAYS = (0.25, 0.5, 1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 8.0, 8.0)
 
 LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown, truncated, tampered or forged link", **HTML},
@@ -80,6 +86,7 @@ async def answer(
     request: Request,
     portal: PortalDep,
     client: ClientDep,
+    after: BackgroundTasks,
     csrf: Annotated[str, Form()] = "",
     decision: Annotated[str, Form(max_length=32)] = "",
     comment: Annotated[str, Form(max_length=10_000)] = "",
@@ -87,7 +94,7 @@ async def answer(
     text: Annotated[str, Form()] = "",
     document: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
-    """Record the decision (or the new draft), resume the flow run, show the receipt."""
+    """Record the decision (or the new draft), show the receipt, then resume the flow run."""
     upload = None
     if document is not None and document.filename:
         content = await document.read(portal.settings.max_document_bytes + 1)
@@ -99,7 +106,9 @@ async def answer(
         lambda: record_answer(settings, defs, keys, raw_token=token, answer=form, client=client)
     )
     if isinstance(result, Recorded):
-        await resume(portal, result.cycle_id)
+        # Once the receipt is sent: the reviewer never waits on Prefect's API (tens of ms, but
+        # seconds of retries when its server is busy); a resume lost here is the reconciler's.
+        after.add_task(resume, portal, result.cycle_id)
         return show(request, result.receipt)
     return show(request, result)
 
@@ -168,12 +177,36 @@ def skeleton_pdf(token: str, request: Request, portal: PortalDep) -> Response:
 
 
 async def resume(portal: Portal, cycle_id: str) -> None:
-    """Resume the run after the commit; a failure is left to the reconciler, never to the user."""
+    """Resume the run after the commit; a failure is left to the reconciler, never to the user.
+
+    A run caught between its last read of the records and the end of its suspension (a reviewer
+    answering its mail within a second or two) is asked again, rather than left waiting for the
+    reconciler's next pass: Prefect refuses the resume until the run is paused *and* has saved
+    the schema of its input, one API call after. Each ask re-reads the records, so it resumes
+    nothing undecided.
+    """
     if portal.orchestrator.api_url is None:
         logger.warning("no PREFECT_API_URL: cycle %s waits for the reconciler", cycle_id)
         return
     try:
         with portal.orchestrator.scope():
+            for delay in RESUME_RETRY_DELAYS:
+                nudge = await resume_if_decided(portal.settings, cycle_id)
+                if nudge != Nudge.NOT_PAUSED or not await _suspending(portal, cycle_id):
+                    return
+                await asyncio.sleep(delay)
             await resume_if_decided(portal.settings, cycle_id)
     except Exception:
         logger.warning("resuming cycle %s failed; the reconciler will", cycle_id, exc_info=True)
+
+
+async def _suspending(portal: Portal, cycle_id: str) -> bool:
+    """Whether the cycle's run is running or paused: still suspending, maybe without having seen
+    the decision (a scheduled or pending run will read it; a finished one is the reconciler's)."""
+    with session_scope(portal.settings.database_url) as session:
+        flow_run_id = get_cycle(session, cycle_id=cycle_id).flow_run_id
+    if flow_run_id is None:
+        return False
+    async with get_client() as client:
+        run = await client.read_flow_run(UUID(flow_run_id))
+    return run.state is not None and run.state.type in (StateType.RUNNING, StateType.PAUSED)

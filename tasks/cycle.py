@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict
 from definitions.stage_rules import Stage, StepKind, Verdict
 from duyet.engine import CycleView, definitions, evaluate
 from duyet.settings import get_settings
-from publishing.issue import issue_cycle_document
 from records.cycles import (
     advance_stage,
     attach_flow_run,
@@ -146,6 +145,10 @@ def apply_step(request: StepRequest) -> str:
                 now=now,
             )
         elif request.step == StepKind.PUBLISH:
+            # Imported here: WeasyPrint and pyHanko are most of this module's import time, and
+            # every resumed run imports it again, while one step in a cycle publishes.
+            from publishing.issue import issue_cycle_document
+
             issued = issue_cycle_document(
                 session, settings, defs, cycle_id=request.cycle_id, actor=ACTOR, now=now
             )

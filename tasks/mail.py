@@ -7,7 +7,7 @@ nothing new; the task is also keyed and persisted, so a replay does not even ope
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.context import TaskRunContext
@@ -20,8 +20,10 @@ from duyet.engine import CycleView, Definitions, definitions, evaluate
 from duyet.settings import Settings, get_settings
 from notifications import dispatch, notices
 from notifications.context import Document
-from publishing.issue import PDF_TYPE, Issued
 from records.engine import session_scope
+
+if TYPE_CHECKING:  # publishing imports WeasyPrint and pyHanko: only the publication step needs it
+    from publishing.issue import Issued
 
 ACTOR = "flow:review-cycle"
 
@@ -83,6 +85,8 @@ def published(
     session: Session, settings: Settings, defs: Definitions, view: CycleView, issued: Issued
 ) -> None:
     """Send the signed document to the recipients (Nơi nhận) of the publication stage."""
+    from publishing.issue import PDF_TYPE
+
     line = defs.line(view.plan_id, view.code)
     units = recipients(defs.stage(line, Stage.PUBLICATION), line, defs.directory)
     record = issued.record
