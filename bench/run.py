@@ -1,0 +1,139 @@
+"""Run the benchmarks: `python -m bench.run [--only NAME ...] [--quick]` (`make bench`).
+
+Writes bench/results/latest.json and rewrites docs/benchmarks.md; `--quick` (small sizes, one
+repeat, to try the scripts) writes bench/results/quick.json and leaves the docs alone. `--only`
+runs some measures and replaces just those in the existing results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from bench import hold, imports, outbox, portal_get, resume, throughput
+from bench.common import RESULTS_DIR, Outcome, rounded
+from bench.goals import check_all
+from bench.machine import LoadWatch, describe
+from bench.report import write_docs
+from bench.stack import BenchStack, running
+
+# Module name -> key in latest.json, in the order they run (the SQLite stack's, then the rest).
+MEASURES = {
+    "imports": "imports",
+    "portal_get": "portal_get",
+    "resume": "resume_latency",
+    "throughput": "plan_throughput",
+    "hold": "open_cycles",
+    "outbox": "outbox",
+}
+ON_SQLITE_STACK = ("imports", "portal_get", "resume", "throughput", "hold")
+
+
+def held(found: dict[str, Outcome]) -> dict[str, Any]:
+    """Each size's figures, and how much the memory grew from the smallest to the largest."""
+    summary: dict[str, Any] = {size: outcome.summary() for size, outcome in found.items()}
+    sizes = list(found)
+    for who in ("runner", "portal"):
+        first = summary[sizes[0]][f"{who}_rss_mb"]
+        last = summary[sizes[-1]][f"{who}_rss_mb"]
+        summary[f"{who}_rss_growth_pct"] = rounded((last - first) / first * 100)
+    summary["sizes"] = sizes
+    return summary
+
+
+def _timed(name: str, step: Callable[[], Any], durations: dict[str, float]) -> Any:
+    print(f"[bench] {name} …", flush=True)
+    began = time.monotonic()
+    try:
+        return step()
+    except Exception as error:
+        traceback.print_exc()
+        return {"error": f"{type(error).__name__}: {error}"}
+    finally:
+        durations[name] = round(time.monotonic() - began, 1)
+        print(f"[bench] {name}: {durations[name]} s", flush=True)
+
+
+def _on_stack(stack: BenchStack, name: str, quick: bool) -> Any:
+    if name == "hold":
+        return held(hold.measure(stack, quick=quick))
+    module = {"imports": imports, "portal_get": portal_get, "resume": resume}.get(name)
+    if module is not None:
+        return module.measure(stack, quick=quick).summary()
+    return throughput.measure(stack, quick=quick).summary()
+
+
+def run(names: list[str], quick: bool) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    durations: dict[str, float] = {}
+    on_sqlite = [n for n in ON_SQLITE_STACK if n in names]
+    if on_sqlite:
+        with running("sqlite") as stack:
+            for name in on_sqlite:
+
+                def step(name: str = name) -> Any:
+                    return _on_stack(stack, name, quick)
+
+                result = _timed(name, step, durations)
+                if name == "throughput":
+                    found.setdefault("plan_throughput", {})["sqlite"] = result
+                else:
+                    found[MEASURES[name]] = result
+    if "throughput" in names:
+
+        def on_postgresql() -> Any:
+            with running("postgresql") as stack:
+                return throughput.measure(stack, quick=quick).summary()
+
+        result = _timed("throughput (postgresql)", on_postgresql, durations)
+        found.setdefault("plan_throughput", {})["postgresql"] = result
+    if "outbox" in names:
+        found["outbox"] = _timed("outbox", lambda: outbox.measure(quick=quick).summary(), durations)
+    found["durations_s"] = durations
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--only", action="append", choices=list(MEASURES), default=[])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    args = parser.parse_args(argv)
+    # A SIGTERM unwinds like Ctrl-C, so every stack started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    names = args.only or list(MEASURES)
+    path = RESULTS_DIR / ("quick.json" if args.quick else "latest.json")
+    results: dict[str, Any] = {}
+    if args.only and path.exists():
+        results = json.loads(path.read_text(encoding="utf-8"))
+    load = LoadWatch().start()
+    began = time.monotonic()
+    found = run(names, args.quick)
+    duration = time.monotonic() - began
+    durations = found.pop("durations_s")
+    results.update(found)
+    results["machine"] = describe()
+    results["run"] = {
+        "measures": names,
+        "quick": args.quick,
+        "duration_s": round(duration, 1),
+        "durations_s": durations,
+        "load": load.stop(),
+    }
+    results["goals"] = check_all(results)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"[bench] {path} written ({duration:.0f} s)")
+    if not args.quick:
+        print(f"[bench] {write_docs(results)} written")
+    failed = [k for k, v in found.items() if isinstance(v, dict) and "error" in v]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The whole seed plan at once: every line opened with a draft, one after the other as
+`duyet start --section` does, every reviewer answering over HTTP as soon as their mail arrives,
+until every cycle is published (1.1, a legal normative document, waits by law for its 30-day
+public comment period: it is done once every opinion is in).
+
+The clock runs from the first `start_cycle` to the last publication (`closed_at` in the
+records). Counted alongside: decisions posted, mails accepted by SMTP, and what the databases
+caused: "database is locked" in the logs of the processes on the records (worker, portal,
+sender) and, apart, in the Prefect server's; task runs run more than once; 503s from the portal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import httpx
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from bench.common import Outcome
+from bench.people import ANSWERED_KINDS, link_in, open_form, post_answer
+from bench.sink import Arrival
+from bench.stack import BenchStack
+from definitions.loader import load_plan
+from definitions.stage_rules import StepKind
+from flows.control import Draft, start_cycle, view_of
+from records.engine import session_scope
+from records.models import ReviewCycle
+
+DRAFT = Draft("Dự thảo vòng 1 (bench)".encode(), "du-thao.txt", "text/plain")
+TIMEOUT = 900.0
+LOCKED = "database is locked"
+PERIOD_STAGE = "review.opinions"
+RECORDS_CHILDREN = ("worker", "portal", "sender")  # the processes that use the records
+
+
+@dataclass
+class Tally:
+    cycles: set[str] = field(default_factory=set)
+    statuses: Counter[int] = field(default_factory=Counter)
+    mails: int = 0
+    answering: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+async def _answer(http: httpx.AsyncClient, url: str, tally: Tally) -> None:
+    form = await open_form(http, url)
+    if form.status != 200:
+        tally.statuses[form.status] += 1
+        return
+    posted = await post_answer(http, form)
+    tally.statuses[posted.status] += 1
+
+
+async def _respond(
+    queue: asyncio.Queue[Arrival], http: httpx.AsyncClient, tally: Tally, seen: list[Arrival]
+) -> None:
+    """Answer every request of the plan's cycles as it arrives, each in its own task."""
+    while True:
+        arrival = await queue.get()
+        seen.append(arrival)
+        if arrival.header("X-Duyet-Kind") not in ANSWERED_KINDS:
+            continue
+        link = link_in(arrival)
+        if link is not None:
+            task = asyncio.create_task(_answer(http, link, tally))
+            tally.answering.add(task)
+            task.add_done_callback(tally.answering.discard)
+
+
+def _done(stack: BenchStack, ids: set[str]) -> tuple[set[str], list[ReviewCycle]]:
+    """The cycles done: closed, or waiting only for a legal comment period to run (1.1's
+    `review.opinions`, 30 days by law) with every opinion in; and every cycle as it is."""
+    with session_scope(stack.settings.database_url) as session:
+        rows = session.query(ReviewCycle).filter(ReviewCycle.id.in_(ids)).all()
+    done = {c.id for c in rows if c.status != "open"}
+    for cycle in rows:
+        if cycle.status == "open" and cycle.stage == PERIOD_STAGE:
+            view = view_of(stack.settings, cycle.id)
+            if view.step == StepKind.WAIT and not view.missing:
+                done.add(cycle.id)
+    return done, rows
+
+
+async def _reruns(stack: BenchStack, run_ids: list[str]) -> int:
+    """Task runs that ran more than once (a retry) in the plan's flow runs."""
+    with stack.prefect():
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(r) for r in run_ids]))
+            )
+    return sum(max(0, run.run_count - 1) for run in runs)
+
+
+async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
+    plan_id = load_plan(next(stack.settings.plans_dir.glob("*.yaml"))).id
+    locked_before = stack.log_count(LOCKED, *RECORDS_CHILDREN)
+    prefect_before = stack.log_count(LOCKED, "prefect-server")
+    tally, seen = Tally(), list[Arrival]()
+    queue = stack.sink.subscribe()
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        responder = asyncio.create_task(_respond(queue, http, tally, seen))
+        began, wall = time.monotonic(), time.time()
+        with stack.prefect():  # one after the other, as `duyet start --section` does
+            for code in codes:
+                cycle_id, _ = await start_cycle(
+                    stack.settings, plan_id=plan_id, code=code, actor="bench", draft=DRAFT
+                )
+                tally.cycles.add(cycle_id)
+        opened_s = time.monotonic() - began
+        while len((found := _done(stack, tally.cycles))[0]) < len(codes):
+            if time.monotonic() - began > TIMEOUT:
+                where = sorted(f"{c.line_code}:{c.stage}" for c in found[1] if c.id not in found[0])
+                raise TimeoutError(f"not done after {TIMEOUT:.0f} s: {', '.join(where)}")
+            await asyncio.sleep(1.0)
+        done_s = time.monotonic() - began
+        await asyncio.sleep(3)  # the last publication mails
+        responder.cancel()
+        stack.sink.unsubscribe(queue)
+    closed = [c for c in found[1] if c.status != "open"]
+    published = [c.closed_at.timestamp() - wall for c in closed if c.closed_at]
+    wall_s = max(published) if len(closed) == len(codes) else done_s
+    ours = [a for a in seen if a.header("X-Duyet-Cycle") in tally.cycles]
+    statuses = dict(tally.statuses)
+    run_ids = [c.flow_run_id for c in found[1] if c.flow_run_id]
+    figures = {
+        "wall_s": wall_s,
+        "lines": float(len(codes)),
+        "decisions": float(tally.statuses[200]),
+        "mails": float(len(ours)),
+        "locked_retries": float(stack.log_count(LOCKED, *RECORDS_CHILDREN) - locked_before),
+        "prefect_locked": float(stack.log_count(LOCKED, "prefect-server") - prefect_before),
+        "task_reruns": float(await _reruns(stack, run_ids)),
+        "portal_503": float(tally.statuses[503]),
+        "opened_s": opened_s,
+    }
+    return Outcome(
+        [figures],
+        info={
+            "db": stack.db,
+            "prefect_db": stack.up.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].split(":")[0],
+            "published": sum(c.status == "published" for c in closed),
+            "waiting_for_comment_period": len(codes) - len(closed),
+            "answers_by_status": {str(k): v for k, v in sorted(statuses.items())},
+        },
+    )
+
+
+def measure(stack: BenchStack, *, quick: bool = False) -> Outcome:
+    plan = load_plan(next(stack.settings.plans_dir.glob("*.yaml")))
+    codes = [line.code for line in plan.lines]
+    return asyncio.run(_play(stack, codes[:8] if quick else codes))
