@@ -4,6 +4,7 @@ each was measured (the modules' docstrings) and what the profiles found (bench/f
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +31,7 @@ LABELS = {
     "task_reruns": "task runs retried",
     "portal_503": "portal 503s",
     "opened_s": "opening every line (s)",
+    "reconciled": "runs the reconciler restarted or resumed",
     "duyet_msgs_per_s": "duyet sender (msg/s)",
     "raw_msgs_per_s": "raw aiosmtplib (msg/s)",
     "import_s": "import + lint, in-process (s)",
@@ -90,9 +92,40 @@ def _single(title: str, key: str, module: ModuleType, results: dict[str, Any]) -
     if "error" in summary:
         return [*out, f"Failed: `{summary['error']}`", ""]
     out += _table(summary, _keys(summary))
-    extra = {k: v for k, v in summary.items() if k not in (*_keys(summary), "range", "runs")}
+    skip = (*_keys(summary), "range", "runs", "phases_s")
+    extra = {k: v for k, v in summary.items() if k not in skip}
     if extra:
-        out += ["", "Also: " + "; ".join(f"`{k}` = `{v}`" for k, v in extra.items())]
+        out += ["", "Also: " + "; ".join(f"`{k}` = `{_json(v)}`" for k, v in extra.items())]
+    return [*out, ""]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+def _phases(results: dict[str, Any]) -> list[str]:
+    """Where the time of a resume goes: seconds from the decision to each step (medians)."""
+    found = results.get("resume_latency", {}).get("phases_s")
+    if not isinstance(found, dict):
+        return []
+    names = {
+        "resumed": "Prefect accepted the resume",
+        "picked_up": "the worker took the run (Pending)",
+        "running": "a new process runs the flow (Running)",
+        "mail_queued": "the next stage's mail committed to the outbox",
+        "mail_accepted": "the mail accepted by SMTP",
+    }
+    out = [
+        "Seconds from the decision (or `resume_flow_run`) to each step, medians over the samples:",
+        "",
+        "| step | duyet | bare Prefect |",
+        "|---|---|---|",
+    ]
+    for key, label in names.items():
+        ours, theirs = found["duyet"].get(key), found["prefect"].get(key)
+        out.append(
+            f"| {label} | {'—' if ours is None else ours} | {'—' if theirs is None else theirs} |"
+        )
     return [*out, ""]
 
 
@@ -111,7 +144,7 @@ def _throughput(results: dict[str, Any]) -> list[str]:
     ]
     for db in dbs:
         extra = {k: v for k, v in found[db].items() if k not in (*keys, "range", "runs")}
-        out += ["", f"{db}: " + "; ".join(f"`{k}` = `{v}`" for k, v in extra.items())]
+        out += ["", f"{db}: " + "; ".join(f"`{k}` = `{_json(v)}`" for k, v in extra.items())]
     return [*out, ""]
 
 
@@ -166,6 +199,12 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"| duration | {run.get('duration_s', 0) / 60:.1f} min ({steps}) |",
         f"| load (1-min average, every 10 s) | mean {load.get('mean_1min')}, max "
         f"{load.get('max_1min')}, on 2 cores: other engineers' test suites shared the machine |",
+        *(
+            f"| re-run on {again.get('date', '')} | {', '.join(again['measures'])}: "
+            f"{again['duration_s'] / 60:.1f} min, load mean {again['load'].get('mean_1min')}, "
+            f"max {again['load'].get('max_1min')} |"
+            for again in results.get("reruns", [])
+        ),
         "",
     ]
 

@@ -22,14 +22,13 @@ from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import aresume_flow_run
 
 from bench.bare_flow import RUN_HEADER
-from bench.common import Figures, Outcome, percentile, ratio
+from bench.common import Figures, Outcome, percentile, ratio, reading
 from bench.cycles import review_lines, reviewers
 from bench.people import link_in, open_form, post_answer
 from bench.sink import Arrival
 from bench.stack import BenchStack
 from definitions.loader import load_plan
 from flows.control import Draft, start_cycle, view_of
-from records.engine import session_scope
 from records.models import Mail
 
 DRAFT = Draft("Dự thảo vòng 1 (bench)".encode(), "du-thao.txt", "text/plain")
@@ -59,7 +58,7 @@ async def until(probe: object, timeout: float, what: str) -> None:
 
 def _settled(stack: BenchStack, cycle_id: str) -> bool:
     """No mail of the cycle waits in the outbox: the sink has them all."""
-    with session_scope(stack.settings.database_url) as session:
+    with reading(stack.settings.database_url) as session:
         pending = session.query(Mail).filter(Mail.cycle_id == cycle_id, Mail.status == "pending")
         return pending.count() == 0
 
@@ -151,7 +150,7 @@ async def phases(
 
 
 def _queued_at(stack: BenchStack, cycle_id: str, kind: str) -> float | None:
-    with session_scope(stack.settings.database_url) as session:
+    with reading(stack.settings.database_url) as session:
         rows = session.query(Mail).filter(Mail.cycle_id == cycle_id, Mail.kind == kind).all()
         return min((m.created_at.timestamp() for m in rows), default=None)
 

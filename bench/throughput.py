@@ -6,12 +6,16 @@ public comment period: it is done once every opinion is in).
 The clock runs from the first `start_cycle` to the last publication (`closed_at` in the
 records). Counted alongside: decisions posted, mails accepted by SMTP, and what the databases
 caused: "database is locked" in the logs of the processes on the records (worker, portal,
-sender) and, apart, in the Prefect server's; task runs run more than once; 503s from the portal.
+sender) and, apart, in the Prefect server's; task runs run more than once; 503s from the portal;
+runs the sweeper's reconciler had to restart or resume (the bench runs it every 30 s in place of
+the sweeper's 5 minutes: on SQLite, Prefect's server sometimes refuses the worker a run, 503
+while its database is locked, and the worker reports the run crashed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,14 +25,14 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from bench.common import Outcome
+from bench.common import Outcome, reading
 from bench.people import ANSWERED_KINDS, link_in, open_form, post_answer
 from bench.sink import Arrival
 from bench.stack import BenchStack
 from definitions.loader import load_plan
 from definitions.stage_rules import StepKind
-from flows.control import Draft, start_cycle, view_of
-from records.engine import session_scope
+from duyet.engine import definitions, evaluate
+from flows.control import Draft, reconcile, start_cycle
 from records.models import ReviewCycle
 
 DRAFT = Draft("Dự thảo vòng 1 (bench)".encode(), "du-thao.txt", "text/plain")
@@ -36,6 +40,9 @@ TIMEOUT = 900.0
 LOCKED = "database is locked"
 PERIOD_STAGE = "review.opinions"
 RECORDS_CHILDREN = ("worker", "portal", "sender")  # the processes that use the records
+# The sweeper's reconciler, every 5 minutes in `duyet up` (paused on the bench's stack), is run
+# by the bench this often: a run Prefect lost (its server refused the worker) is restarted.
+SWEEP_EVERY = 30.0
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Tally:
     cycles: set[str] = field(default_factory=set)
     statuses: Counter[int] = field(default_factory=Counter)
     mails: int = 0
+    reconciled: int = 0  # runs the reconciler restarted or resumed
     answering: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -74,14 +82,15 @@ async def _respond(
 def _done(stack: BenchStack, ids: set[str]) -> tuple[set[str], list[ReviewCycle]]:
     """The cycles done: closed, or waiting only for a legal comment period to run (1.1's
     `review.opinions`, 30 days by law) with every opinion in; and every cycle as it is."""
-    with session_scope(stack.settings.database_url) as session:
+    defs, now = definitions(stack.settings), dt.datetime.now(dt.UTC)
+    with reading(stack.settings.database_url) as session:
         rows = session.query(ReviewCycle).filter(ReviewCycle.id.in_(ids)).all()
-    done = {c.id for c in rows if c.status != "open"}
-    for cycle in rows:
-        if cycle.status == "open" and cycle.stage == PERIOD_STAGE:
-            view = view_of(stack.settings, cycle.id)
-            if view.step == StepKind.WAIT and not view.missing:
-                done.add(cycle.id)
+        done = {c.id for c in rows if c.status != "open"}
+        for cycle in rows:
+            if cycle.status == "open" and cycle.stage == PERIOD_STAGE:
+                view = evaluate(session, defs, cycle_id=cycle.id, now=now)
+                if view.step == StepKind.WAIT and not view.missing:
+                    done.add(cycle.id)
     return done, rows
 
 
@@ -112,10 +121,15 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
                 )
                 tally.cycles.add(cycle_id)
         opened_s = time.monotonic() - began
+        swept = time.monotonic()
         while len((found := _done(stack, tally.cycles))[0]) < len(codes):
             if time.monotonic() - began > TIMEOUT:
                 where = sorted(f"{c.line_code}:{c.stage}" for c in found[1] if c.id not in found[0])
                 raise TimeoutError(f"not done after {TIMEOUT:.0f} s: {', '.join(where)}")
+            if time.monotonic() - swept > SWEEP_EVERY:
+                swept = time.monotonic()
+                with stack.prefect():
+                    tally.reconciled += len(await reconcile(stack.settings))
             await asyncio.sleep(1.0)
         done_s = time.monotonic() - began
         await asyncio.sleep(3)  # the last publication mails
@@ -136,6 +150,7 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
         "prefect_locked": float(stack.log_count(LOCKED, "prefect-server") - prefect_before),
         "task_reruns": float(await _reruns(stack, run_ids)),
         "portal_503": float(tally.statuses[503]),
+        "reconciled": float(tally.reconciled),
         "opened_s": opened_s,
     }
     return Outcome(
