@@ -599,7 +599,7 @@ PORTAL: dict[str, str] = {
     "public-comment-title": "Dự thảo văn bản lấy ý kiến Nhân dân",
     "public-comment-closed": "Dự thảo này không còn trong thời gian lấy ý kiến.",
     "register-unknown": "Không có văn bản này trong sổ văn bản đã ban hành.",
-    "document-too-large": "Tệp vượt quá giới hạn {limit} byte.",
+    "document-too-large": "Tệp vượt giới hạn {limit} byte: không nhận yêu cầu này.",
     "invalid-form": "Biểu mẫu thiếu hoặc sai thông tin: {fields}.",
     "csrf": "Phiên làm việc không hợp lệ",
     "csrf.detail": (

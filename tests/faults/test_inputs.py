@@ -145,6 +145,14 @@ def small_docx(text: str) -> bytes:
     return buffer.getvalue()
 
 
+def send_chunked(client: httpx.Client, token: str, csrf: str, content: bytes) -> httpx.Response:
+    """The same form with no Content-Length: the body arrives in 64 KiB chunks."""
+    body = multipart(csrf, b"du-thao.txt", content, "text/plain")
+    chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+    headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+    return client.post(f"/r/{token}", content=chunks, headers=headers)
+
+
 def test_oversized_draft_is_refused(settings: Settings, ledger: Ledger) -> None:
     limit = 256 * 1024
     limited = settings.model_copy(update={"max_document_bytes": limit})
@@ -155,10 +163,11 @@ def test_oversized_draft_is_refused(settings: Settings, ledger: Ledger) -> None:
         before = figures(url)
         just_over = send(client, token, csrf, "du-thao.txt", b"a" * (limit + 1), "text/plain")
         far_over = send(client, token, csrf, "du-thao.txt", b"b" * (8 * limit), "text/plain")
+        chunked = send_chunked(client, token, csrf, b"d" * (8 * limit))
         refused = figures(url)
         at_limit = send(client, token, csrf, "du-thao.txt", b"c" * limit, "text/plain")
         after = figures(url)
-    for page in (just_over, far_over):
+    for page in (just_over, far_over, chunked):
         assert page.status_code == 413, page.text[-600:]
         assert f"vượt giới hạn {limit} byte" in page.text and "Traceback" not in page.text
     assert refused == before
@@ -167,14 +176,17 @@ def test_oversized_draft_is_refused(settings: Settings, ledger: Ledger) -> None:
     ledger.record(
         Row(
             scenario="A draft larger than DUYET_MAX_DOCUMENT_BYTES",
-            injected="POST /r/{token}: limit + 1 byte, then 8 × limit (limit 256 KiB)",
+            injected=(
+                "POST /r/{token}: limit + 1 byte, then 8 × limit, declared and chunked "
+                "(limit 256 KiB)"
+            ),
             before=before,
             after=after,
             observed=(
                 "413 page in Vietnamese naming the limit, nothing stored, link unused; "
                 "a file of exactly the limit was then accepted through the same link"
             ),
-            extra={"limit": limit, "refused": "413/413", "at_limit": at_limit.status_code},
+            extra={"limit": limit, "refused": "413/413/413", "at_limit": at_limit.status_code},
         )
     )
 

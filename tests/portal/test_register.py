@@ -217,6 +217,12 @@ def test_the_public_register_lists_serves_and_feeds(keyed: Settings, client: htt
     listing = client.get("/van-ban")
     assert listing.status_code == 200
     assert "01/KH-SVHTTDL" in listing.text and record.sha256[:16] in listing.text
+    for path in ("/van-ban", f"/van-ban/{record.id}/tai-ve", "/van-ban/feed.atom"):
+        head = client.head(path)  # what link checkers and feed readers send first
+        assert head.status_code == 200 and head.content == b"", path
+    assert client.head(f"/van-ban/{record.id}/tai-ve").headers["content-length"] == str(
+        len(issued.pdf)
+    )
 
     detail = client.get(f"/van-ban/{record.id}")
     assert detail.status_code == 200 and record.sha256 in detail.text
