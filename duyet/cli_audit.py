@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 from datetime import datetime
@@ -10,7 +11,10 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import httpx
 import typer
+from prefect.exceptions import PrefectHTTPStatusError
+from prefect.settings import PREFECT_API_URL
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +28,7 @@ from duyet.records_bridge import records_transaction
 from duyet.settings import get_settings
 from records import audit
 from records.trail import describe, trail, write_csv, write_json, write_xlsx
+from tasks.anchors import published_anchors
 
 audit_app = typer.Typer(help=AUDIT_MESSAGES["help"], no_args_is_help=True)
 
@@ -39,9 +44,13 @@ def verify(
     expect_head: Annotated[
         str | None, typer.Option("--expect-head", help=AUDIT_MESSAGES["expect-head.help"])
     ] = None,
+    with_anchors: Annotated[
+        bool, typer.Option("--anchors/--no-anchors", help=AUDIT_MESSAGES["anchors.help"])
+    ] = True,
 ) -> None:
+    anchors = _published_anchors() if with_anchors and PREFECT_API_URL.value() else []
     with records_transaction(get_settings()) as session:
-        report = audit.verify(session, expect_head=expect_head)
+        report = audit.verify(session, expect_head=expect_head, anchors=anchors)
     if report.broken is not None:
         reason = AUDIT_BREAKS[report.broken.reason].format(**report.broken.params)
         typer.echo(AUDIT_MESSAGES["broken"].format(seq=report.broken.seq, reason=reason))
@@ -49,6 +58,23 @@ def verify(
     typer.echo(AUDIT_MESSAGES["intact"].format(count=report.entries))
     if report.head is not None:
         typer.echo(AUDIT_MESSAGES["head"].format(hash=report.head))
+
+
+def _published_anchors() -> list[audit.Anchor]:
+    """The anchors the sweeper published on the Prefect server, said aloud; none if unreachable."""
+    try:
+        anchors = asyncio.run(published_anchors(timezone=get_settings().timezone))
+    except (httpx.HTTPError, PrefectHTTPStatusError, OSError) as error:
+        typer.echo(AUDIT_MESSAGES["anchors-unavailable"].format(error=type(error).__name__))
+        return []
+    if not anchors:
+        typer.echo(AUDIT_MESSAGES["no-anchors"])
+    else:
+        newest = anchors[0]
+        typer.echo(
+            AUDIT_MESSAGES["anchors"].format(count=len(anchors), seq=newest.seq, at=newest.at)
+        )
+    return anchors
 
 
 @audit_app.command("export", help=AUDIT_MESSAGES["export.help"])

@@ -195,6 +195,12 @@ AUDIT_MESSAGES: dict[str, str] = {
     "output.help": "Tệp kết quả (mặc định: in ra màn hình; xlsx bắt buộc có tệp)",
     "intact": "{count} bản ghi, chuỗi toàn vẹn.",
     "head": "Mã băm đầu chuỗi: {hash}",
+    "anchors": "Đối chiếu với {count} mốc đã công bố trên Prefect (mới nhất: seq {seq}, lúc {at}).",
+    "no-anchors": "Chưa có mốc nào được công bố trên Prefect: chỉ kiểm tra được nội bộ chuỗi.",
+    "anchors-unavailable": (
+        "Không đọc được các mốc trên Prefect ({error}): chỉ kiểm tra được nội bộ chuỗi."
+    ),
+    "anchors.help": "Đối chiếu với các mốc đầu chuỗi mà sweeper đã công bố trên Prefect",
     "broken": "Chuỗi bị phá vỡ tại seq {seq}: {reason}.",
     "xlsx-needs-output": "Định dạng xlsx cần tùy chọn -o TỆP.",
     "exported": "Đã xuất {count} bản ghi ra {path}.",
@@ -213,7 +219,15 @@ AUDIT_BREAKS: dict[str, str] = {
     "hash": "mã băm không khớp nội dung bản ghi (nội dung hoặc mã băm đã bị sửa)",
     "payload": "payload không phải JSON chuẩn tắc (đã bị sửa)",
     "truncated": (
-        "không thấy mã băm đầu chuỗi đã ghi lại; chuỗi dừng ở seq {last} (phần cuối bị cắt)"
+        "không thấy mã băm đầu chuỗi đã ghi lại; chuỗi dừng ở seq {last} (phần cuối bị cắt, "
+        "hoặc chuỗi đã bị viết lại từ một bản ghi trước đó)"
+    ),
+    "anchor": (
+        "mã băm khác mốc đã công bố ngoài cơ sở dữ liệu lúc {at} (chuỗi đã bị viết lại "
+        "từ bản ghi này hoặc trước đó)"
+    ),
+    "anchor-beyond": (
+        "chuỗi dừng ở seq {last} nhưng mốc công bố lúc {at} đã ghi tới seq {seq} (phần cuối bị cắt)"
     ),
 }
 

@@ -1,5 +1,6 @@
 """The sweeper: what must happen while every cycle sleeps — reminders before a deadline,
-escalation after it, the silence rule, and reconciling Prefect with the records.
+escalation after it, the silence rule, reconciling Prefect with the records, and anchoring the
+audit chain's head on the Prefect server.
 
 Scheduled every few minutes; each pass is idempotent (the outbox keys reminders by day count and
 escalations by level), so a pass that runs twice, or late, sends nothing twice.
@@ -14,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from duyet.settings import get_settings
 from flows.control import reconcile
+from tasks.anchors import anchor_audit_chain
 from tasks.followups import FollowUpReport, follow_up
 
 
@@ -30,5 +32,6 @@ async def sweeper(now: dt.datetime | None = None) -> dict[str, object]:
     moment = now or dt.datetime.now(dt.UTC)
     report: FollowUpReport = follow_up(moment)
     reconciled = await reconcile_runs(moment)
-    get_run_logger().info("sweeper: %s; reconciled %s", report, reconciled)
-    return {"follow_up": report.model_dump(), "reconciled": reconciled}
+    anchored = await anchor_audit_chain()
+    get_run_logger().info("sweeper: %s; reconciled %s; anchored %s", report, reconciled, anchored)
+    return {"follow_up": report.model_dump(), "reconciled": reconciled, "anchored": anchored}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -121,21 +121,53 @@ class ChainReport:
         return self.broken is None
 
 
-def verify(session: Session, *, expect_head: str | None = None) -> ChainReport:
+@dataclass(frozen=True)
+class Anchor:
+    """Entry `seq` of the chain had hash `hash`, as witnessed outside the records at `at`.
+
+    A chain is unkeyed: whoever can write the records could rewrite it consistently from any
+    entry on, or cut its tail. An anchor kept elsewhere (the Prefect server's artifacts, a
+    printed report) shows both: the entry at its seq no longer has its hash, or is gone.
+    """
+
+    seq: int
+    hash: str
+    at: str = ""
+
+
+def head(session: Session) -> Anchor | None:
+    """The last entry of the chain, as an anchor to keep elsewhere."""
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return Anchor(last.seq, last.hash, last.at) if last is not None else None
+
+
+def verify(
+    session: Session, *, expect_head: str | None = None, anchors: Sequence[Anchor] = ()
+) -> ChainReport:
     """Walk the chain from seq 1 and report the first broken entry, if any."""
     with closing(events(session)) as chain:
-        return _walk(chain, expect_head)
+        return _walk(chain, expect_head, {anchor.seq: anchor for anchor in anchors})
 
 
-def _walk(chain: Iterator[AuditEvent], expect_head: str | None) -> ChainReport:
+def _walk(
+    chain: Iterator[AuditEvent], expect_head: str | None, anchors: dict[int, Anchor]
+) -> ChainReport:
     count, head, found_head = 0, None, expect_head is None
     for event in chain:
         reason = _fault(event, seq=count + 1, prev_hash=head or GENESIS)
         if reason is not None:
             params = {"found": event.seq} if reason == "inserted" else {}
             return ChainReport(count, head, Break(count + 1, reason, params))
+        anchor = anchors.get(event.seq)
+        if anchor is not None and anchor.hash != event.hash:
+            return ChainReport(count, head, Break(event.seq, "anchor", {"at": anchor.at}))
         count, head = count + 1, event.hash
         found_head = found_head or head == expect_head
+    beyond = [anchor for seq, anchor in sorted(anchors.items()) if seq > count]
+    if beyond:
+        last = beyond[-1]
+        cut = Break(count + 1, "anchor-beyond", {"last": count, "seq": last.seq, "at": last.at})
+        return ChainReport(count, head, cut)
     if not found_head:
         return ChainReport(count, head, Break(count + 1, "truncated", {"last": count}))
     return ChainReport(count, head, None)

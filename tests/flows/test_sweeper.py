@@ -3,19 +3,30 @@ that unsticks a cycle whose decision came without a resume."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import time
+from pathlib import Path
 
 import pytest
 from prefect.client.schemas.objects import StateType
+from sqlalchemy import create_engine, select
+from typer.testing import CliRunner
 
 from definitions.stage_rules import Verdict
+from duyet.cli import app
 from duyet.engine import definitions
 from flows.control import view_of
+from records.audit import canonical_json
 from records.decisions import record_decision
 from records.engine import session_scope
+from records.models import AuditEvent
+from tasks.anchors import published_anchors
+from tests.faults.attack_helpers import audit_cli, entry_copy, rehashed, sqlite_copy
 from tests.flows.helpers import answer, deliver, stage_of
 from tests.flows.test_review_cycle import mails, open_line, suspended_at
+from tests.records.factories import tamper
 from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
@@ -92,3 +103,30 @@ def test_the_reconciler_resumes_a_decided_stage_nobody_resumed(stack: Stack) -> 
     assert stack.run(run_id).state.type == StateType.PAUSED  # stuck without the reconciler
     stack.sweep(dt.datetime.now(dt.UTC))
     suspended_at(stack, cycle_id, run_id, "approval", 1)
+
+
+def test_the_sweeper_anchors_the_audit_chain_on_the_prefect_server(
+    stack: Stack, tmp_path: Path
+) -> None:
+    open_line(stack, "1.6")  # something on the chain besides the import
+    stack.sweep(dt.datetime.now(dt.UTC))
+    anchors = asyncio.run(published_anchors())
+    assert anchors, "the sweeper published no anchor"
+    newest = anchors[0]
+    with session_scope(stack.settings.database_url) as session:
+        rows = [entry_copy(e) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert rows[newest.seq - 1].hash == newest.hash
+    # Someone with the records database only rewrites an early entry consistently.
+    copy = sqlite_copy(stack.settings.database_url, tmp_path / "rewritten.db")
+    edited = rows[1]
+    edited.payload = canonical_json(json.loads(edited.payload) | {"actor": "sửa lén"})
+    engine = create_engine(copy)
+    tamper(engine, *rehashed(rows, edited.seq))
+    engine.dispose()
+    alone = audit_cli(copy, "verify")  # --no-anchors: the chain alone holds
+    assert alone.exit_code == 0, alone.output
+    env = {"DUYET_DATABASE_URL": copy, "COLUMNS": "200"}
+    anchored = CliRunner().invoke(app, ["audit", "verify"], env=env)
+    assert anchored.exit_code == 1, anchored.output
+    assert "mốc đã công bố trên Prefect" in anchored.output
+    assert "mã băm khác mốc đã công bố" in anchored.output

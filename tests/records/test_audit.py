@@ -174,3 +174,45 @@ def test_row_slipped_in_before_the_start_is_found(
     report = verify(sessions)
     assert report.broken == audit.Break(1, "inserted", {"found": 0})
     assert (report.entries, report.head) == (0, None)
+
+
+def test_anchors_show_a_consistent_rewrite_and_a_cut_below_them(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    eight_events(sessions)
+    with sessions.begin() as session:
+        anchor = audit.head(session)
+        rows = {e.seq: e for e in session.scalars(select(AuditEvent))}
+        for event in rows.values():
+            session.expunge(event)
+    assert anchor is not None and anchor.seq == 8
+    anchors = [audit.Anchor(anchor.seq, anchor.hash, "09:00:00 27/11/2026")]
+    assert verify_anchored(sessions, anchors).intact
+    # Edit entry 3 and give it, and every later entry, the hashes the chain then calls for.
+    previous = rows[2].hash
+    statements = []
+    for seq in range(3, 9):
+        event = rows[seq]
+        event.payload = audit.canonical_json({"edited": seq}) if seq == 3 else event.payload
+        event.prev_hash, event.hash = previous, ""
+        event.hash = previous = audit.entry_hash(event)
+        statements.append(
+            f"UPDATE audit_events SET payload = '{event.payload}', prev_hash = "
+            f"'{event.prev_hash}', hash = '{event.hash}' WHERE seq = {seq}"
+        )
+    tamper(engine, *statements)
+    assert verify(sessions).intact  # the chain alone cannot tell
+    assert verify_anchored(sessions, anchors).broken == audit.Break(
+        8, "anchor", {"at": "09:00:00 27/11/2026"}
+    )
+    tamper(engine, "DELETE FROM audit_events WHERE seq >= 6")
+    assert verify_anchored(sessions, anchors).broken == audit.Break(
+        6, "anchor-beyond", {"last": 5, "seq": 8, "at": "09:00:00 27/11/2026"}
+    )
+
+
+def verify_anchored(
+    sessions: sessionmaker[Session], anchors: list[audit.Anchor]
+) -> audit.ChainReport:
+    with sessions.begin() as session:
+        return audit.verify(session, anchors=anchors)
