@@ -21,10 +21,11 @@ from records.models import Mail
 from tasks.mail import queue_requests
 
 ACTOR = "bench"
+SEED_PLAN = "ke-hoach-cchc-2023-svhttdl"  # other departments' plans may sit beside it
 
 
 def seed_plan(settings: Settings) -> Plan:
-    return load_plan(next(settings.plans_dir.glob("*.yaml")))
+    return load_plan(settings.plans_dir / f"{SEED_PLAN}.yaml")
 
 
 def reviewers(settings: Settings, code: str) -> int:
@@ -33,7 +34,7 @@ def reviewers(settings: Settings, code: str) -> int:
     line = seed_plan(settings).line(code)
 
     def units(refs: list[str]) -> set[str]:
-        return {u for ref in refs if " " not in ref for u in defs.directory.expand(ref)}
+        return {u for ref in refs if " " not in ref for u in defs.units(SEED_PLAN).expand(ref)}
 
     return len(units(line.partners) - units(line.lead))
 

@@ -35,6 +35,7 @@ from bench.people import LINK, open_form, post_answer
 from bench.stack import BenchStack
 from duyet.engine import definitions
 from duyet.settings import PROJECT_ROOT
+from flows.deployments import cycle_run_name, line_deployment_path
 from notifications.message import prepare
 from records.cycles import attach_flow_run
 from records.engine import session_scope
@@ -69,7 +70,9 @@ async def _runs(
     """Their flow runs, created suspended, 100 per request; run ids in `made`'s order."""
     async with get_client() as client:
         deployments = {
-            code: str((await client.read_deployment_by_name(f"review-cycle/{code}")).id)
+            code: str(
+                (await client.read_deployment_by_name(line_deployment_path(plan_id, code))).id
+            )
             for code in {code for _, code in made}
         }
     state = _suspended()
@@ -87,7 +90,7 @@ async def _runs(
                     {
                         "parameters": {"plan_id": plan_id, "code": code, "cycle_id": cycle_id},
                         "state": state,
-                        "name": f"{code} · vòng 1",
+                        "name": cycle_run_name(plan_id, code, 1),
                         "idempotency_key": f"cycle-{cycle_id}-first",
                     }
                     for cycle_id in left

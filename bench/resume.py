@@ -23,11 +23,10 @@ from prefect.flow_runs import aresume_flow_run
 
 from bench.bare_flow import RUN_HEADER
 from bench.common import Figures, Outcome, percentile, ratio, reading
-from bench.cycles import review_lines, reviewers
+from bench.cycles import review_lines, reviewers, seed_plan
 from bench.people import link_in, open_form, post_answer
 from bench.sink import Arrival
 from bench.stack import BenchStack
-from definitions.loader import load_plan
 from flows.control import Draft, start_cycle, view_of
 from records.models import Mail
 
@@ -65,7 +64,7 @@ def _settled(stack: BenchStack, cycle_id: str) -> bool:
 
 async def open_cycles(stack: BenchStack, client: PrefectClient, codes: list[str]) -> list[Cycle]:
     """Open a cycle per line with a draft; those that suspend at review with their links."""
-    plan_id = load_plan(next(stack.settings.plans_dir.glob("*.yaml"))).id
+    plan_id = seed_plan(stack.settings).id
     cycles = []
     for code in codes:
         cycle_id, run_id = await start_cycle(

@@ -56,10 +56,16 @@ class PlanLine(Strict):
     warnings: list[Finding] = []
 
 
+UNITS_DEFAULT = "units.yaml"
+
+
 class Plan(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     issuer: str
+    # The issuing department's unit directory, relative to the definitions folder: two
+    # departments' plans side by side each have their own units, organisation and keys.
+    units: str = Field(default=UNITS_DEFAULT, pattern=r"^[^./][^:]*\.ya?ml$")
     number: str | None
     place: str | None
     date: dt.date | None

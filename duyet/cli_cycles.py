@@ -26,7 +26,8 @@ from duyet.records_bridge import cli_actor, records_transaction
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from flows.control import Draft, cancel_cycle_everywhere, start_cycle
 from flows.deploy import apply
-from flows.deployments import all_deployments, prefect_yaml
+from flows.deployments import all_deployments, line_deployment_path, prefect_yaml
+from notifications.recipients import unit_name
 from records.cycles import cycles_of_line, open_cycles
 from records.plans import latest_plan, record_lines_deployed
 
@@ -39,15 +40,24 @@ def _plans(settings: Settings) -> list[Plan]:
     return [load_plan(p) for p in sorted(settings.plans_dir.glob("*.yaml"))]
 
 
-def _plan(settings: Settings, plan_id: str | None) -> Plan:
+def _plan(settings: Settings, plan_id: str | None, code: str | None = None) -> Plan:
+    """The plan `--plan` names; else the only plan, or the only one with line `code`."""
     plans = _plans(settings)
     if plan_id is not None:
         for plan in plans:
             if plan.id == plan_id:
                 return plan
         raise fail(M["plan-unknown"].format(plan=plan_id))
+    if code is not None and len(plans) > 1:
+        plans = [plan for plan in plans if any(line.code == code for line in plan.lines)]
+        if not plans:
+            raise fail(M["line-nowhere"].format(code=code))
+        if len(plans) > 1:
+            ids = ", ".join(plan.id for plan in plans)
+            raise fail(M["line-ambiguous"].format(code=code, count=len(plans), plans=ids))
     if len(plans) != 1:
-        raise fail(M["plan-ambiguous"].format(count=len(plans)))
+        ids = ", ".join(plan.id for plan in plans)
+        raise fail(M["plan-ambiguous"].format(count=len(plans), plans=ids))
     return plans[0]
 
 
@@ -81,7 +91,8 @@ def deploy(
                 plan_key=plan.id,
                 version=latest.version,
                 deployments={
-                    line.code: str(ids[f"review-cycle/{line.code}"]) for line in plan.lines
+                    line.code: str(ids[line_deployment_path(plan.id, line.code)])
+                    for line in plan.lines
                 },
                 actor=cli_actor(),
             )
@@ -100,7 +111,7 @@ def start(
 ) -> None:
     """Mở chu trình duyệt cho một dòng (hoặc nhiều dòng) của kế hoạch."""
     settings = get_settings()
-    plan = _plan(settings, plan_id)
+    plan = _plan(settings, plan_id, code)
     if code is not None:
         lines = [plan.line(code)] if any(line.code == code for line in plan.lines) else []
         if not lines:
@@ -146,7 +157,7 @@ def _views(settings: Settings, code: str | None, plan_id: str | None) -> list[Cy
         if code is None:
             cycles = open_cycles(session, plan_key=plan_id)
         else:
-            plan = _plan(settings, plan_id)
+            plan = _plan(settings, plan_id, code)
             cycles = cycles_of_line(session, plan_key=plan.id, line_code=code)
         return [evaluate(session, defs, cycle_id=c.id, now=now) for c in cycles]
 
@@ -182,6 +193,7 @@ def status(
         cycles = [
             {
                 "id": v.cycle_id,
+                "plan": v.plan_id,
                 "code": v.code,
                 "stage": "done" if v.status != "open" else v.stage,
                 "round": v.round,
@@ -209,16 +221,15 @@ def _status_table(settings: Settings, views: list[CycleView], states: dict[str, 
     defs = definitions(settings)
     now = dt.datetime.now(dt.UTC)
     table = Table(title=M["status.title"], title_justify="left")
-    for header in M["status.columns"]:
+    several = len({v.plan_id for v in views}) > 1  # then each row names its plan
+    for header in ([M["status.plan"]] if several else []) + M["status.columns"]:
         table.add_column(header, overflow="fold")
     for v in views:
         deadline = v.stage_deadline.astimezone(defs.timezone) if v.stage_deadline else None
         overdue = deadline is not None and now > deadline and v.status == "open"
-        waiting = ", ".join(
-            defs.directory.unit(u).name if u in {x.id for x in defs.directory.units} else u
-            for u in v.missing
-        )
+        waiting = ", ".join(unit_name(defs.units(v.plan_id), u) for u in v.missing)
         table.add_row(
+            *([v.plan_id] if several else []),
             v.code,
             STAGES[v.stage] if v.status == "open" else M[f"status.{v.status}"],
             str(v.round),
@@ -236,7 +247,7 @@ def cancel(
 ) -> None:
     """Rút chu trình đang mở của một dòng: đường dẫn hết hiệu lực, các đơn vị được báo."""
     settings = get_settings()
-    plan = _plan(settings, plan_id)
+    plan = _plan(settings, plan_id, code)
     views = [v for v in _views(settings, code, plan.id) if v.status == "open"]
     if not views:
         raise fail(M["nothing-open"].format(code=code))

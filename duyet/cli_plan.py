@@ -22,7 +22,7 @@ from definitions.loader import (
     load_units,
     save_plan,
 )
-from definitions.plan import Plan
+from definitions.plan import UNITS_DEFAULT, Plan
 from definitions.sources import NotAPlan
 from duyet.console import fail
 from duyet.messages import CLI_PLAN as M
@@ -34,7 +34,10 @@ plan_app = typer.Typer(help="Nhập, kiểm tra và xem kế hoạch.", no_args_
 
 PathArg = Annotated[Path, typer.Argument(help="Kế hoạch: tệp .txt trích từ Word hoặc .docx")]
 UnitsOpt = Annotated[
-    Path | None, typer.Option("--units", help="Danh mục đơn vị (mặc định definitions/units.yaml)")
+    Path | None,
+    typer.Option(
+        "--units", help="Danh mục đơn vị, trong thư mục definitions (mặc định units.yaml)"
+    ),
 ]
 
 
@@ -46,6 +49,16 @@ def _import(path: Path, units: Path | None, plan_id: str | None = None) -> Plan:
         return import_file(path, directory, plan_id=plan_id, processes=processes)
     except (NotAPlan, DefinitionError) as exc:
         raise fail(escape(str(exc))) from exc
+
+
+def _units_name(units: Path | None, root: Path) -> str:
+    """The unit directory as the plan names it: its path inside the definitions folder."""
+    if units is None:
+        return UNITS_DEFAULT
+    try:
+        return units.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise fail(escape(M["units-outside"].format(path=units, root=root))) from None
 
 
 def _duplicate_code(plan: Plan) -> str | None:
@@ -140,6 +153,7 @@ def import_command(
     if (duplicate := _duplicate_code(plan)) is not None:
         raise fail(escape(duplicate))
     settings = get_settings()
+    plan = plan.model_copy(update={"units": _units_name(units, settings.definitions_dir)})
     target = output or settings.plans_dir / f"{plan.id}.yaml"
     try:  # the record first: if the database refuses, no definition file appears either
         version = record_import(plan, settings=settings, actor=cli_actor())

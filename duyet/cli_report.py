@@ -50,7 +50,7 @@ def report_command(
                 session, settings, defs, plan, period=chosen, now=now, actor=cli_actor()
             )
     except KeysMissingError as exc:
-        issuer = defs.directory.organisation.code
+        issuer = defs.units(plan.id).organisation.code
         keys = exc.paths[0].parent if exc.paths else settings.keys_dir(issuer)
         raise fail(M["no-keys"].format(code=keys.name, path=keys)) from None
     folder = out or settings.var_dir / "reports"

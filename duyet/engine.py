@@ -83,7 +83,7 @@ class CycleView(BaseModel):
 class Definitions:
     """Everything read from `definitions/`: loaded once per process and directory."""
 
-    directory: UnitDirectory
+    directory: UnitDirectory  # `units.yaml`: the installation's own, for what has no plan
     calendar: WorkCalendar
     processes: dict[str, ProcessDefinition]
     plans_dir: Path
@@ -92,7 +92,25 @@ class Definitions:
     def plan(self, plan_id: str) -> Plan:
         # Keyed by modification time: a long-lived process (portal, worker) sees a re-import.
         path = self.plans_dir / f"{plan_id}.yaml"
-        return _plan(path, path.stat().st_mtime_ns if path.exists() else 0)
+        return _plan(path, _mtime(path))
+
+    def units(self, plan_id: str) -> UnitDirectory:
+        """The unit directory of the department whose plan this is (its units, organisation,
+        mail domain, register and signing key)."""
+        path = self.plans_dir.parent / self.plan(plan_id).units
+        return _units(path, _mtime(path))
+
+    def plan_ids(self) -> list[str]:
+        return sorted(path.stem for path in self.plans_dir.glob("*.yaml"))
+
+    def directories(self) -> list[UnitDirectory]:
+        """The installation's directory and every plan's, each once."""
+        found = [self.directory]
+        for plan_id in self.plan_ids():
+            directory = self.units(plan_id)
+            if directory not in found:
+                found.append(directory)
+        return found
 
     def line(self, plan_id: str, code: str) -> PlanLine:
         return self.plan(plan_id).line(code)
@@ -113,9 +131,18 @@ class Definitions:
         return now.astimezone(self.timezone).date()
 
 
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
 @lru_cache(maxsize=16)
 def _plan(path: Path, _mtime_ns: int) -> Plan:
     return load_plan(path)
+
+
+@lru_cache(maxsize=16)
+def _units(path: Path, _mtime_ns: int) -> UnitDirectory:
+    return load_units(path)
 
 
 @lru_cache(maxsize=4)
@@ -134,6 +161,11 @@ def definitions(settings: Settings) -> Definitions:
     return _definitions(settings.definitions_dir, settings.timezone)
 
 
+def units_of_cycle(session: Session, defs: Definitions, *, cycle_id: str) -> UnitDirectory:
+    """The unit directory of the plan the cycle belongs to."""
+    return defs.units(get_cycle(session, cycle_id=cycle_id).plan_key)
+
+
 def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.datetime) -> CycleView:
     """Read the cycle and its answers, and apply the stage rules to them."""
     cycle = get_cycle(session, cycle_id=cycle_id)
@@ -141,7 +173,7 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
     stage = cycle.stage
     expected: list[str] = []
     if kind_of(stage) not in (Stage.CLOSED, Stage.PUBLICATION):
-        expected = stage_actors(defs.stage(line, stage), line, defs.directory)
+        expected = stage_actors(defs.stage(line, stage), line, defs.units(cycle.plan_key))
     answers = [
         AnswerView(
             unit=d.reviewer_unit,

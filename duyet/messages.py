@@ -281,6 +281,10 @@ CLI_PLAN: dict[str, Any] = {
         "Mục {code} ở dòng {line} trùng mã với dòng {first}: mỗi nhiệm vụ cần một mã riêng. "
         "Chưa ghi gì; xin sửa mã rồi nhập lại."
     ),
+    "units-outside": (
+        "Danh mục đơn vị {path} nằm ngoài thư mục định nghĩa {root}: kế hoạch chỉ ghi được "
+        "danh mục trong thư mục đó. Xin chép tệp vào {root} rồi nhập lại."
+    ),
 }
 
 # `duyet audit show`: column headings and one summary per action (filled from the event payload).
@@ -491,7 +495,11 @@ CLI_CYCLES: dict[str, Any] = {
     "yaml-only.help": "Chỉ ghi prefect.yaml, không tạo deployment trên máy chủ Prefect",
     "yaml-written": "Đã ghi {count} deployment vào {path}.",
     "plan-unknown": "Không có kế hoạch {plan} trong definitions/plans.",
-    "plan-ambiguous": "Có {count} kế hoạch đã nhập: hãy chọn bằng --plan.",
+    "plan-ambiguous": "Có {count} kế hoạch đã nhập ({plans}): hãy chọn bằng --plan.",
+    "line-ambiguous": (
+        "Dòng {code} có trong {count} kế hoạch ({plans}): hãy chọn kế hoạch bằng --plan."
+    ),
+    "line-nowhere": "Không kế hoạch nào đã nhập có dòng {code}.",
     "plan-not-recorded": (
         "Kế hoạch {plan} chưa có trong cơ sở dữ liệu hồ sơ: chạy `duyet plan import`."
     ),
@@ -504,6 +512,7 @@ CLI_CYCLES: dict[str, Any] = {
     "no-reason": "Văn phòng rút chu trình",
     "status.title": "Tình trạng các chu trình duyệt",
     "status.columns": ["Mã", "Giai đoạn", "Vòng", "Hạn giai đoạn", "Chờ ý kiến", "Prefect"],
+    "status.plan": "Kế hoạch",
     "status.published": "đã ban hành",
     "status.rejected": "không được thông qua",
     "status.cancelled": "đã rút",

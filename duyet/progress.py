@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -64,15 +63,11 @@ class Tally:
         return sum(self.counts.values())
 
 
-def plan_ids(plans_dir: Path) -> list[str]:
-    return sorted(path.stem for path in plans_dir.glob("*.yaml"))
-
-
 def board_lines(
     session: Session, defs: Definitions, plan: Plan, *, now: dt.datetime
 ) -> list[BoardLine]:
     """Each line of the plan with its latest cycle, in plan order."""
-    today = defs.today(now)
+    today, directory = defs.today(now), defs.units(plan.id)
     found: list[BoardLine] = []
     for line in plan.lines:
         lead = tuple(line.lead)
@@ -81,7 +76,7 @@ def board_lines(
             title=line.title,
             section=line.section,
             lead=lead,
-            lead_names=tuple(ref_name(defs.directory, ref) for ref in lead),
+            lead_names=tuple(ref_name(directory, ref) for ref in lead),
             due=line.timeline.due,
             start=line.timeline.start,
             milestones=tuple(line.timeline.milestones),
@@ -135,7 +130,7 @@ def _with_cycle(
         stage_deadline=view.stage_deadline,
         opened=opened,
         closed=closed,
-        waiting=tuple(Waiting(u, unit_name(defs.directory, u)) for u in view.missing),
+        waiting=tuple(Waiting(u, unit_name(defs.units(view.plan_id), u)) for u in view.missing),
         progress=progress,
         overdue=overdue,
     )
@@ -158,14 +153,12 @@ def section_tallies(plan: Plan, lines: list[BoardLine]) -> list[Tally]:
     ]
 
 
-def unit_tallies(defs: Definitions, lines: list[BoardLine]) -> list[Tally]:
+def unit_tallies(directory: UnitDirectory, lines: list[BoardLine]) -> list[Tally]:
     """Progress of the lines each unit leads (a line with two leads counts for both)."""
-    known = {unit.id for unit in defs.directory.units}
+    known = {unit.id for unit in directory.units}
     leads = list(dict.fromkeys(ref for line in lines for ref in line.lead if ref in known))
     return [
-        Tally(
-            unit_name(defs.directory, unit), _count([line for line in lines if unit in line.lead])
-        )
+        Tally(unit_name(directory, unit), _count([line for line in lines if unit in line.lead]))
         for unit in leads
     ]
 

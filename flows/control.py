@@ -21,7 +21,7 @@ from prefect.states import Cancelled, Crashed
 from definitions.stage_rules import Stage
 from duyet.engine import CycleView, definitions, evaluate
 from duyet.settings import Settings
-from flows.deployments import REVIEW_FLOW
+from flows.deployments import cycle_run_name, line_deployment_path
 from notifications.notices import notify_cancelled
 from records.cycles import attach_flow_run, cancel_cycle, open_cycle, open_cycles
 from records.documents import submit_version
@@ -55,10 +55,10 @@ def view_of(settings: Settings, cycle_id: str, now: dt.datetime | None = None) -
 async def start_run(client: PrefectClient, settings: Settings, view: CycleView) -> FlowRun:
     """Create the flow run that drives an open cycle (at most one per cycle and attempt)."""
     run = await arun_deployment(
-        f"{REVIEW_FLOW}/{view.code}",
+        line_deployment_path(view.plan_id, view.code),
         client=client,
         parameters={"plan_id": view.plan_id, "code": view.code, "cycle_id": view.cycle_id},
-        flow_run_name=f"{view.code} · vòng {view.round}",
+        flow_run_name=cycle_run_name(view.plan_id, view.code, view.round),
         timeout=0,
         as_subflow=False,
         idempotency_key=f"cycle-{view.cycle_id}-{view.flow_run_id or 'first'}",
@@ -158,7 +158,7 @@ async def cancel_cycle_everywhere(
         notify_cancelled(
             session,
             settings=settings,
-            directory=defs.directory,
+            directory=defs.units(cycle.plan_key),
             cycle_id=cycle_id,
             reason=reason,
             actor=actor,

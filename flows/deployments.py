@@ -73,15 +73,31 @@ def line_schedule(line: PlanLine, year: int) -> list[Schedule]:
     return [Schedule(rrule=rule)]
 
 
+def line_deployment_name(plan_id: str, code: str) -> str:
+    """A line's deployment name, `2.2.đ@<plan id>`: two plans may share line codes, and Prefect
+    refuses '/' in names (`prefect.types.names.BANNED_CHARACTERS`)."""
+    return f"{code}@{plan_id}"
+
+
+def line_deployment_path(plan_id: str, code: str) -> str:
+    """What `run_deployment` and `read_deployment_by_name` take: `review-cycle/2.2.đ@<plan id>`."""
+    return f"{REVIEW_FLOW}/{line_deployment_name(plan_id, code)}"
+
+
+def cycle_run_name(plan_id: str, code: str, round: int) -> str:
+    """The name of a cycle's flow run, `2.2.đ@<plan id> · vòng 2`."""
+    return f"{line_deployment_name(plan_id, code)} · vòng {round}"
+
+
 def line_deployment(plan: Plan, line: PlanLine) -> DeploymentSpec:
-    """The deployment of one plan line: named by its code, tagged with section and lead."""
+    """The deployment of one plan line: named by code and plan, tagged with plan, section, lead."""
     tags = [f"plan:{plan.id}", f"section:{line.section}"]
     tags += [f"lead:{unit}" for unit in line.lead if " " not in unit]
     if line.timeline.recurrence:
         tags.append(f"recurrence:{line.timeline.recurrence}")
     return DeploymentSpec(
         flow_name=REVIEW_FLOW,
-        name=line.code,
+        name=line_deployment_name(plan.id, line.code),
         entrypoint=REVIEW_ENTRYPOINT,
         description=line.title,
         tags=tags,

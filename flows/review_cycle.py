@@ -13,6 +13,7 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel
 
 from definitions.stage_rules import StepKind
+from flows.deployments import cycle_run_name
 from tasks.cycle import (
     CycleRef,
     OpenCycle,
@@ -39,9 +40,11 @@ class Resume(BaseModel):
 
 
 def run_name() -> str:
-    """`2.2.đ · vòng 2`: the round as the records hold it when this process (re)starts."""
+    """`2.2.đ@<plan id> · vòng 2`: the round as the records hold it when this process
+    (re)starts."""
     parameters = flow_run.get_parameters()
-    return f"{parameters['code']} · vòng {current_round(parameters.get('cycle_id'))}"
+    round = current_round(parameters.get("cycle_id"))
+    return cycle_run_name(parameters["plan_id"], parameters["code"], round)
 
 
 def wait_key(stage: str, round: int, attempt: int) -> str:
@@ -87,5 +90,6 @@ def review_cycle(plan_id: str, code: str, cycle_id: str | None = None) -> str:
             )
         )
         if view.step == StepKind.BACK_TO_DRAFT:
-            rename_run(RunName(flow_run_id=run_id, name=f"{code} · vòng {view.round + 1}"))
+            name = cycle_run_name(plan_id, code, view.round + 1)
+            rename_run(RunName(flow_run_id=run_id, name=name))
     raise RuntimeError(f"cycle {cycle_id} did not settle after {MAX_STEPS} steps")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage, Verdict
-from duyet.engine import Definitions
+from duyet.engine import Definitions, units_of_cycle
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
 from duyet.responses import LinkRefused, WrongAnswer, decide, submit
 from duyet.settings import Settings
@@ -169,7 +169,8 @@ def record_answer(
                     attachment=attachment,
                     now=moment,
                 )
-                shown = decision_view(decision, defs.directory, zone)
+                directory = units_of_cycle(session, defs, cycle_id=link.cycle_id)
+                shown = decision_view(decision, directory, zone)
                 shown["label"] = PORTAL[f"decision.{answer.decision}"]
             context = _receipt(session, link) | {"receipt": shown}
             return Recorded(link.cycle_id, LinkPage(200, "receipt.html.j2", context))
@@ -204,7 +205,7 @@ def forward(
             new = delegate_link(
                 session,
                 settings=settings,
-                directory=defs.directory,
+                directory=units_of_cycle(session, defs, cycle_id=link.cycle_id),
                 link_id=link.id,
                 to_email=email,
                 person=person.strip() or None,
@@ -241,7 +242,8 @@ def _usable(
         return not_found()
     if not keys.csrf_ok(csrf, link_binding(raw_token), max_age=LINK_FORM_MAX_AGE):
         return notice(403, PORTAL["csrf"], PORTAL["csrf.detail"])
-    refused = refusal(session, settings=settings, directory=defs.directory, check=check)
+    directory = units_of_cycle(session, defs, cycle_id=check.link.cycle_id)
+    refused = refusal(session, settings=settings, directory=directory, check=check)
     return refused if refused is not None else check.link
 
 

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from duyet import progress
 from duyet.messages import AUDIT_BREAKS, AUDIT_MESSAGES
 from portal import history
-from portal.deps import Auditor, PlanDep, Portal, PortalDep
+from portal.deps import Auditor, PlanDep, Portal, PortalDep, plan_choices
 from portal.pages import HTML, attachment, page
 from portal.security import session_binding
 from records import audit
@@ -64,6 +64,7 @@ def index(request: Request, portal: PortalDep, user: Auditor, chosen: PlanDep) -
         "user": user,
         "csrf": portal.keys.csrf_token(session_binding(user.session)),
         "plan": chosen,
+        "plans": plan_choices(portal),
         "sections": progress.by_section(chosen, lines),
         "chain": _chain(portal),
     }
@@ -80,7 +81,7 @@ async def line(
 ) -> HTMLResponse:
     """One timeline (audit chain + Prefect states), versions with diffs, decisions."""
     zone = ZoneInfo(portal.settings.timezone)
-    directory = portal.definitions.directory
+    directory = portal.definitions.units(chosen.id)
 
     def read() -> tuple[history.LineHistory, dict[str, Any]]:
         with session_scope(portal.settings.database_url) as session:

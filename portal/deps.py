@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException
 
 from definitions.plan import Plan
 from duyet.engine import Definitions, definitions
-from duyet.progress import plan_ids
 from duyet.settings import Settings
 from portal.orchestrator import Orchestrator
 from portal.security import SESSION_COOKIE, Keys, SessionData, session_binding
@@ -138,12 +137,19 @@ SignedInForm = Annotated[Principal, Depends(checked_form)]
 
 
 def chosen_plan(portal: PortalDep, plan: Annotated[str, Query(max_length=100)] = "") -> Plan:
-    """The plan named by `?plan=`, or the only plan there is; 404 otherwise."""
-    ids = plan_ids(portal.settings.plans_dir)
-    chosen = plan or (ids[0] if len(ids) == 1 else "")
+    """The plan named by `?plan=`, else the first by id (pages offer the others); 404 when
+    unknown. Forms always name their plan: line codes repeat across departments' plans."""
+    ids = portal.definitions.plan_ids()
+    chosen = plan or (ids[0] if ids else "")
     if chosen not in ids:
         raise HTTPException(404)
     return portal.definitions.plan(chosen)
+
+
+def plan_choices(portal: Portal) -> list[tuple[str, str]]:
+    """(id, title) of every plan, for the pages' plan picker."""
+    defs = portal.definitions
+    return [(plan_id, defs.plan(plan_id).title) for plan_id in defs.plan_ids()]
 
 
 PlanDep = Annotated[Plan, Depends(chosen_plan)]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from definitions.process import AttachmentRule, PublicationStage
 from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions
+from duyet.engine import Definitions, units_of_cycle
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
 from duyet.settings import Settings
 from notifications.links import LinkCheck, LinkOutcome, check_link
@@ -83,7 +83,8 @@ def open_link(
         lookup_token(
             session, raw_token=raw_token, client_ip=client.ip, user_agent=client.user_agent, now=now
         )
-    refused = refusal(session, settings=settings, directory=defs.directory, check=check)
+    directory = units_of_cycle(session, defs, cycle_id=check.link.cycle_id)
+    refused = refusal(session, settings=settings, directory=directory, check=check)
     if refused is not None:
         return refused
     return form_page(session, settings, defs, keys, check.link, raw_token)
@@ -160,7 +161,7 @@ def form_page(
     shown_round = link.round - 1 if link.stage == Stage.DRAFT else link.round
     version = version_of_round(session, cycle_id=cycle.id, round=shown_round)
     previous = version_of_round(session, cycle_id=cycle.id, round=shown_round - 1)
-    unit = defs.directory.unit(link.recipient_unit)
+    unit = defs.units(cycle.plan_key).unit(link.recipient_unit)
     context = {
         "token": raw_token,
         "csrf": keys.csrf_token(link_binding(raw_token)),
@@ -193,7 +194,8 @@ def skeleton_of(defs: Definitions, cycle: ReviewCycle) -> DocumentSpec:
     line = plan.line(cycle.line_code)
     publication = defs.stage(line, Stage.PUBLICATION)
     assert isinstance(publication, PublicationStage)
-    return document_spec(plan, line, defs.directory, publication).model_copy(update={"draft": True})
+    spec = document_spec(plan, line, defs.units(plan.id), publication)
+    return spec.model_copy(update={"draft": True})
 
 
 def _skeleton(defs: Definitions, cycle: ReviewCycle) -> str | None:
@@ -303,7 +305,7 @@ def _comments(
         found = decisions_of_cycle(session, cycle_id=cycle.id, stage=link.stage, round=link.round)
         shows = _shows(defs, cycle, link.stage)
         found = [d for d in found if shows and d.reviewer_unit != link.recipient_unit]
-    return [decision_view(d, defs.directory, zone) for d in found]
+    return [decision_view(d, defs.units(cycle.plan_key), zone) for d in found]
 
 
 def _shows(defs: Definitions, cycle: ReviewCycle, key: str) -> bool:

@@ -19,7 +19,7 @@ from flows.control import Draft, cancel_cycle_everywhere, start_cycle
 from notifications.forwarding import resend_request
 from notifications.recipients import unit_name
 from portal.answers import Upload
-from portal.deps import OfficeForm, OfficeUser, PlanDep, Portal, PortalDep
+from portal.deps import OfficeForm, OfficeUser, PlanDep, Portal, PortalDep, plan_choices
 from portal.pages import HTML, page
 from portal.security import session_binding
 from publishing import charts
@@ -63,14 +63,16 @@ def board_page(
         "user": user,
         "csrf": portal.keys.csrf_token(session_binding(user.session)),
         "plan": chosen,
-        "plans": progress.plan_ids(portal.settings.plans_dir),
+        "plans": plan_choices(portal),
         "notice": portal.keys.read_notice(n),
         "sections": progress.by_section(chosen, lines),
         "gantt": charts.gantt(rows, year=chosen.year, today=defs.today(now), label=chosen.title),
         "by_section": charts.progress_bars(
             progress.section_tallies(chosen, lines), label="sections"
         ),
-        "by_unit": charts.progress_bars(progress.unit_tallies(defs, lines), label="units"),
+        "by_unit": charts.progress_bars(
+            progress.unit_tallies(defs.units(chosen.id), lines), label="units"
+        ),
         "stages": STAGES,
         "now": now,
     }
@@ -143,13 +145,15 @@ async def resend(
     unit: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
     """A new link to a unit that has not answered; its old link dies."""
-    directory = portal.definitions.directory
+    directory = portal.definitions.units(chosen.id)
     if unit not in {u.id for u in directory.units}:
         raise HTTPException(404)
 
     def queue() -> str:
         with session_scope(portal.settings.database_url) as session:
             cycle = get_cycle(session, cycle_id=cycle_id)
+            if cycle.plan_key != chosen.id:  # a unit id of one plan's directory, another's cycle
+                raise HTTPException(404)
             resend_request(
                 session,
                 settings=portal.settings,

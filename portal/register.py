@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from definitions.stage_rules import Stage, kind_of
-from duyet.engine import Definitions
+from definitions.units import UnitDirectory
 from duyet.messages import PORTAL
 from portal.deps import Portal, PortalDep
 from portal.pages import HTML, attachment, message, page
@@ -143,7 +143,8 @@ def _open_drafts(portal: Portal) -> list[OpenDraft]:
             version = version_of_round(session, cycle_id=cycle.id, round=cycle.round)
             if not days or until <= now or version is None:
                 continue
-            lead = next((defs.directory.unit(u) for u in line.lead if _is_unit(defs, u)), None)
+            directory = defs.units(cycle.plan_key)
+            lead = next((directory.unit(u) for u in line.lead if _is_unit(directory, u)), None)
             found.append(
                 OpenDraft(
                     cycle_id=cycle.id,
@@ -160,8 +161,8 @@ def _open_drafts(portal: Portal) -> list[OpenDraft]:
     return found
 
 
-def _is_unit(defs: Definitions, ref: str) -> bool:
-    return any(unit.id == ref for unit in defs.directory.units)
+def _is_unit(directory: UnitDirectory, ref: str) -> bool:
+    return any(unit.id == ref for unit in directory.units)
 
 
 @router.get("/gop-y", response_class=HTMLResponse, responses={200: HTML})

@@ -79,7 +79,7 @@ def issue_cycle_document(
         raise NoDocument()
     approved = versions[-1]
     content = document_content(session, sha256=approved.sha256) or b""
-    base = document_spec(plan, line, defs.directory, stage)
+    base = document_spec(plan, line, defs.units(plan.id), stage)
     summary, blocks = body_blocks(content, approved.media_type, approved.filename)
     spec = base.model_copy(update={"summary": summary or base.summary, "blocks": blocks})
     return issue_spec(
@@ -152,15 +152,16 @@ def issue_spec(
 
 
 def issuing_bodies(defs: Definitions) -> dict[str, str]:
-    """Code -> name of every body that signs documents here: the department, and the bodies
+    """Code -> name of every body that signs documents here: each department, and the bodies
     its processes have issue (UBND tỉnh for a legal normative document)."""
-    organisation = defs.directory.organisation
-    bodies = {organisation.code: organisation.name}
-    for process in defs.processes.values():
-        for stage in process.stages:
-            if isinstance(stage, PublicationStage) and stage.issuing.issuer is not None:
-                unit = defs.directory.unit(stage.issuing.issuer)
-                bodies[unit.abbreviation or unit.id] = unit.name
+    bodies: dict[str, str] = {}
+    for directory in defs.directories():  # each department whose plan is here
+        bodies[directory.organisation.code] = directory.organisation.name
+        for process in defs.processes.values():
+            for stage in process.stages:
+                if isinstance(stage, PublicationStage) and stage.issuing.issuer is not None:
+                    unit = directory.unit(stage.issuing.issuer)
+                    bodies[unit.abbreviation or unit.id] = unit.name
     return bodies
 
 

@@ -80,7 +80,7 @@ def compile_report(
     today = defs.today(now)
     totals = tally(lines)
     phrase = period_phrase(period, plan.year)
-    organisation = defs.directory.organisation
+    organisation = defs.units(plan.id).organisation
     blocks: list[Block] = [
         Paragraph(
             text=REPORT["opening"].format(
@@ -118,8 +118,8 @@ def tally(lines: list[BoardLine]) -> Totals:
 
 def _base_spec(plan: Plan, defs: Definitions) -> DocumentSpec:
     # The skeleton of any line carries the plan's issuer, place and signer (`KT.` split).
-    skeleton = skeleton_spec(plan=plan, line=plan.lines[0], directory=defs.directory)
-    directory = defs.directory
+    directory = defs.units(plan.id)
+    skeleton = skeleton_spec(plan=plan, line=plan.lines[0], directory=directory)
     office = directory.unit(directory.roles.office)
     return skeleton.model_copy(
         update={
@@ -162,7 +162,7 @@ def _results(
         Paragraph(text=REPORT["by-section"]),
         Table(header=header, rows=rows, widths=[8] + [2] * (len(header) - 1)),
         _chart(section_tallies(plan, lines), REPORT["chart-sections"]),
-        _chart(unit_tallies(defs, lines), REPORT["chart-units"]),
+        _chart(unit_tallies(defs.units(plan.id), lines), REPORT["chart-units"]),
     ]
 
 
@@ -252,7 +252,7 @@ def _annex_rows(
                 code=line.code,
                 title=line.title,
                 lead=", ".join(line.lead_names) or source.lead_text,
-                partners=", ".join(ref_name(defs.directory, ref) for ref in source.partners)
+                partners=", ".join(ref_name(defs.units(plan.id), ref) for ref in source.partners)
                 or source.partners_text,
                 products=", ".join(source.products) or source.product_text,
                 time=" ".join(source.timeline.text.split()),

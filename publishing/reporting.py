@@ -118,7 +118,7 @@ def _send(
     notify_progress_report(
         session,
         settings=settings,
-        directory=defs.directory,
+        directory=defs.units(plan.id),
         plan_key=plan.id,
         plan_title=plan.title,
         period=period_phrase(period, plan.year),

@@ -82,7 +82,7 @@ def _chase(
     deadline = view.stage_deadline.astimezone(defs.timezone).date()
     common: dict[str, Any] = {
         "settings": settings,
-        "directory": defs.directory,
+        "directory": defs.units(view.plan_id),
         "cycle_id": view.cycle_id,
         "stage": view.stage,
         "round": view.round,

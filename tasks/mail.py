@@ -61,7 +61,7 @@ def queue_requests(
     deadline = view.stage_deadline.astimezone(defs.timezone).date() if view.stage_deadline else None
     common: dict[str, Any] = {
         "settings": settings,
-        "directory": defs.directory,
+        "directory": defs.units(view.plan_id),
         "cycle_id": view.cycle_id,
         "round": view.round,
         "actor": ACTOR,
@@ -87,13 +87,13 @@ def published(
     """Send the signed document to the recipients (Nơi nhận) of the publication stage."""
     from publishing.issue import PDF_TYPE
 
-    line = defs.line(view.plan_id, view.code)
-    units = recipients(defs.stage(line, Stage.PUBLICATION), line, defs.directory)
+    line, directory = defs.line(view.plan_id, view.code), defs.units(view.plan_id)
+    units = recipients(defs.stage(line, Stage.PUBLICATION), line, directory)
     record = issued.record
     notices.notify_published(
         session,
         settings=settings,
-        directory=defs.directory,
+        directory=directory,
         cycle_id=view.cycle_id,
         actor=ACTOR,
         units=units,
@@ -112,12 +112,12 @@ def closed_rejected(
     session: Session, settings: Settings, defs: Definitions, view: CycleView
 ) -> None:
     """Tell the lead unit(s) the cycle ended without approval."""
-    line = defs.line(view.plan_id, view.code)
+    line, directory = defs.line(view.plan_id, view.code), defs.units(view.plan_id)
     notices.notify_rejected(
         session,
         settings=settings,
-        directory=defs.directory,
+        directory=directory,
         cycle_id=view.cycle_id,
         actor=ACTOR,
-        units=lead_units(line, defs.directory),
+        units=lead_units(line, directory),
     )

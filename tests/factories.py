@@ -12,6 +12,10 @@ SEED = (
     Path(__file__).resolve().parents[1] / "definitions" / "seed" / "ke-hoach-cchc-2023-svhttdl.txt"
 )
 DATA = Path(__file__).resolve().parent / "data"
+# A second department (Sở Tư pháp) with its own unit directory; its line codes overlap the seed's.
+OTHER_SEED = SEED.with_name("ke-hoach-cchc-2024-stp.txt")
+OTHER_UNITS = "units-stp.yaml"
+OTHER_PLAN = "ke-hoach-cchc-2024-stp"
 
 
 def seed_text() -> str:

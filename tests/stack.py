@@ -169,12 +169,15 @@ def running_stack(root: Path) -> Iterator[Stack]:
         migrate.upgrade(settings.database_url)
         ensure_signing_keys(settings, load_definitions(settings))
         plan = load_plan(definitions / "plans" / f"{SEED_PLAN}.yaml")
-        record_import(plan, settings=settings, actor="test")
+        # Every shipped plan, the seed and another department's whose line codes overlap it.
+        plans = [load_plan(path) for path in sorted((definitions / "plans").glob("*.yaml"))]
+        for each in plans:
+            record_import(each, settings=settings, actor="test")
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
 
             async def deploy() -> None:
                 async with get_client() as client:
-                    specs = [line_deployment(plan, line) for line in plan.lines]
+                    specs = [line_deployment(each, line) for each in plans for line in each.lines]
                     specs.append(replace(sweeper_deployment(), schedules=[]))  # run on demand
                     await apply(client, specs, project_dir=PROJECT_ROOT)
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from definitions.loader import load_plan
 from duyet.cli import app
-from tests.factories import DATA, SEED
+from duyet.settings import PROJECT_ROOT
+from tests.factories import DATA, OTHER_SEED, OTHER_UNITS, SEED
 
 runner = CliRunner()
 
@@ -41,6 +42,33 @@ def test_import_writes_the_plan_yaml_and_prints_a_summary(isolated_env: Path) ->
     assert plan.line("1.4.b").partners == ["vhtt-cap-huyen", "don-vi-truc-thuoc"]
     shown = runner.invoke(app, ["plan", "show", plan.id])
     assert shown.exit_code == 0 and "44 dòng nhiệm vụ" in shown.output
+
+
+def test_import_records_the_unit_directory_it_used(isolated_env: Path) -> None:
+    definitions = isolated_env / "definitions"
+    units = definitions / OTHER_UNITS
+    units.write_bytes((PROJECT_ROOT / "definitions" / OTHER_UNITS).read_bytes())
+    result = runner.invoke(app, ["plan", "import", str(OTHER_SEED), "--units", str(units)])
+    assert result.exit_code == 0, result.output
+    [written] = (definitions / "plans").glob("*.yaml")
+    plan = load_plan(written)
+    assert plan.units == OTHER_UNITS and plan.number == "/KH-STP"
+    assert plan.line("2.1.b").lead == ["phong-hanh-chinh-tu-phap"]
+    assert runner.invoke(app, ["plan", "import", str(SEED)]).exit_code == 0
+    seed = load_plan(definitions / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml")
+    assert seed.units == "units.yaml"
+
+
+def test_a_unit_directory_outside_the_definitions_is_refused(
+    isolated_env: Path, tmp_path: Path
+) -> None:
+    units = tmp_path / OTHER_UNITS
+    units.write_bytes((PROJECT_ROOT / "definitions" / OTHER_UNITS).read_bytes())
+    result = runner.invoke(
+        app, ["plan", "import", str(OTHER_SEED), "--units", str(units)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code != 0 and "nằm ngoài thư mục định nghĩa" in result.output
+    assert not list((isolated_env / "definitions" / "plans").iterdir())
 
 
 def test_import_to_a_chosen_file(isolated_env: Path) -> None:

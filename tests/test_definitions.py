@@ -56,7 +56,14 @@ def test_every_yaml_file_in_definitions_is_covered() -> None:
     covered = {Path("units.yaml"), Path("calendar.yaml")}
     covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "processes").glob("*.yaml")}
     covered |= {p.relative_to(DEFINITIONS) for p in (DEFINITIONS / "plans").glob("*.yaml")}
+    covered |= {Path(load_plan(p).units) for p in (DEFINITIONS / "plans").glob("*.yaml")}
     assert shipped == covered
+
+
+@pytest.mark.parametrize("path", sorted((DEFINITIONS / "plans").glob("*.yaml")), ids=str)
+def test_every_plan_names_a_unit_directory_that_loads(path: Path) -> None:
+    directory = load_units(DEFINITIONS / load_plan(path).units)
+    assert directory.organisation.mail_domain.endswith(".example")
 
 
 def test_unknown_field_is_refused_with_its_path(tmp_path: Path) -> None:

@@ -12,10 +12,12 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from typer.testing import CliRunner
 
+from definitions.loader import load_plan
 from duyet.cli import app
 from duyet.settings import PROJECT_ROOT
 from notifications.links import LinkOutcome, check_link
 from records.engine import session_scope
+from tests.factories import OTHER_PLAN
 from tests.flows.helpers import stage_of, token_in
 from tests.flows.test_review_cycle import mails, suspended_at
 from tests.prefect_server import PREFECT, prefect_env
@@ -34,10 +36,13 @@ def cli(stack: Stack, *args: str) -> str:
 def test_start_status_and_cancel(stack: Stack, tmp_path: Path) -> None:
     draft = tmp_path / "du-thao.txt"
     draft.write_text("Dự thảo kế hoạch tự chủ tài chính", encoding="utf-8")
-    started = json.loads(cli(stack, "start", "5.2", "--draft", str(draft), "--json"))["started"]
+    plan = ("--plan", stack.plan.id)  # 5.2 is a line of both shipped plans
+    started = json.loads(cli(stack, "start", "5.2", *plan, "--draft", str(draft), "--json"))[
+        "started"
+    ]
     cycle_id, run_id = started[0]["cycle_id"], started[0]["flow_run_id"]
     suspended_at(stack, cycle_id, run_id, "review", 1)
-    status = json.loads(cli(stack, "status", "5.2", "--json"))["cycles"]
+    status = json.loads(cli(stack, "status", "5.2", *plan, "--json"))["cycles"]
     mine = next(c for c in status if c["id"] == cycle_id)
     assert (mine["stage"], mine["round"], mine["flow_run_id"], mine["state"]) == (
         "review", 1, run_id, "Suspended"
@@ -45,7 +50,7 @@ def test_start_status_and_cancel(stack: Stack, tmp_path: Path) -> None:
     assert "5.2" in cli(stack, "status")
     requests = mails(stack, cycle_id, "review_request")
     assert len(requests) == 5
-    cli(stack, "cancel", "5.2", "--reason", "Thay đổi nhiệm vụ")
+    cli(stack, "cancel", "5.2", *plan, "--reason", "Thay đổi nhiệm vụ")
     assert stage_of(stack.settings, cycle_id) == ("closed", 1, "cancelled")
     stack.wait_state(run_id, StateType.CANCELLED, timeout=30)
     with session_scope(stack.settings.database_url) as session:  # every link died
@@ -56,8 +61,22 @@ def test_start_status_and_cancel(stack: Stack, tmp_path: Path) -> None:
             assert check.outcome == LinkOutcome.REVOKED
     told = mails(stack, cycle_id, "cancelled")
     assert len(told) == 6  # the lead and the five reviewers
-    done = json.loads(cli(stack, "status", "5.2", "--json"))["cycles"]
+    done = json.loads(cli(stack, "status", "5.2", *plan, "--json"))["cycles"]
     assert next(c for c in done if c["id"] == cycle_id)["stage"] == "done"
+
+
+def test_another_departments_line_runs_on_its_own_deployment(stack: Stack, tmp_path: Path) -> None:
+    draft = tmp_path / "du-thao.txt"
+    draft.write_text("Dự thảo kế hoạch rà soát thủ tục hành chính", encoding="utf-8")
+    out = cli(stack, "start", "2.1.a", "--plan", OTHER_PLAN, "--draft", str(draft), "--json")
+    [started] = json.loads(out)["started"]
+    cycle_id, run_id = started["cycle_id"], started["flow_run_id"]
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    assert stack.run(run_id).name == f"2.1.a@{OTHER_PLAN} · vòng 1"
+    requests = mails(stack, cycle_id, "review_request")
+    assert requests and all(str(m["To"]).endswith("@stp.example") for m in requests)
+    cli(stack, "cancel", "2.1.a", "--plan", OTHER_PLAN)
+    stack.wait_state(run_id, StateType.CANCELLED, timeout=30)
 
 
 def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
@@ -65,7 +84,10 @@ def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
     draft.write_text("Dự thảo", encoding="utf-8")
     started = []
     for section in sorted({line.section for line in stack.plan.lines}):
-        out = cli(stack, "start", "--section", section, "--draft", str(draft), "--json")
+        out = cli(
+            stack, "start", "--section", section, "--plan", stack.plan.id, "--draft", str(draft),
+            "--json",
+        )  # fmt: skip
         started += json.loads(out)["started"]
     assert sorted(s["code"] for s in started) == sorted(line.code for line in stack.plan.lines)
     for item in started:
@@ -80,7 +102,8 @@ def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
 
 def test_prefect_deploy_all_with_the_generated_yaml(stack: Stack, tmp_path: Path) -> None:
     out = cli(stack, "deploy", "--yaml-only", "--prefect-yaml", str(tmp_path / "prefect.yaml"))
-    assert "46" in out
+    plans = [load_plan(path) for path in stack.settings.plans_dir.glob("*.yaml")]
+    assert str(sum(len(plan.lines) + 1 for plan in plans) + 1) in out  # lines, reports, sweeper
     committed = (PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8")
     assert (
         committed

@@ -105,7 +105,7 @@ def test_changes_requested_then_a_new_version_then_approval(stack: Stack) -> Non
     assert answer(stack.settings, board[-1], A) == Nudge.RESUMED
     stack.wait_state(run_id, StateType.COMPLETED)
     assert stage_of(stack.settings, cycle_id) == ("closed", 2, "published")
-    assert stack.run(run_id).name == f"{code} · vòng 2"
+    assert stack.run(run_id).name == f"{code}@{stack.plan.id} · vòng 2"
 
 
 def test_rejected_at_approval_goes_back_to_draft(stack: Stack) -> None:

@@ -53,6 +53,7 @@ def open_at(
     stage: Stage,
     *,
     versions: tuple[bytes, ...] = (b"Du thao vong 1\nDong hai\n",),
+    plan_key: str = SEED_PLAN,
 ) -> Opened:
     """A cycle of `code` at `stage` (round = len(versions)), its requests queued with links."""
     defs = definitions(settings)
@@ -61,7 +62,7 @@ def open_at(
     with session_scope(settings.database_url) as session:
         cycle = open_cycle(
             session,
-            plan_key=SEED_PLAN,
+            plan_key=plan_key,
             line_code=code,
             opened_by="office",
             stage_deadline=deadline,

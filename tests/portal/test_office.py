@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from definitions.stage_rules import Stage
+from duyet.engine import definitions
+from duyet.records_bridge import record_import
 from duyet.settings import Settings
 from records.engine import session_scope
 from records.models import Mail, ReviewCycle
+from tests.factories import OTHER_PLAN
 from tests.portal.factories import add_account, csrf_in, open_at, sign_in, token_of_mail
 
 
@@ -92,3 +95,21 @@ def test_starting_without_a_prefect_api_is_503_and_opens_nothing(
 
 def test_an_unknown_plan_is_404(office: httpx.Client) -> None:
     assert office.get("/office?plan=khong-co").status_code == 404
+
+
+def test_two_departments_plans_each_on_its_own_board(
+    settings: Settings, office: httpx.Client
+) -> None:
+    record_import(definitions(settings).plan(OTHER_PLAN), settings=settings, actor="t")
+    opened = open_at(settings, "2.1.a", Stage.REVIEW, plan_key=OTHER_PLAN)
+    board = office.get(f"/office?plan={OTHER_PLAN}")
+    assert board.status_code == 200
+    assert len(re.findall(r'<tr id="line-', board.text)) == 13
+    assert f'<option value="{OTHER_PLAN}" selected>' in board.text  # the plan picker
+    row = board.text.split('<tr id="line-2.1.a">')[1].split("</tr>")[0]
+    assert "Lấy ý kiến, vòng 1" in row and "Phòng Hành chính tư pháp" in row
+    first = office.get("/office")  # the first plan by id; its own 2.1.a has no cycle
+    assert len(re.findall(r'<tr id="line-', first.text)) == 44
+    assert "Lấy ý kiến" not in first.text.split('<tr id="line-2.1.a">')[1].split("</tr>")[0]
+    form = {"csrf": csrf_in(first), "cycle_id": opened.cycle_id, "unit": "van-phong"}
+    assert office.post("/office/resend", data=form).status_code == 404  # another plan's cycle

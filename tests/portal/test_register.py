@@ -106,7 +106,8 @@ def date_line(day: dt.date) -> str:
 
 @pytest.fixture
 def keyed(settings: Settings) -> Settings:
-    assert set(ensure_signing_keys(settings, definitions(settings))) == {"SVHTTDL", "UBND"}
+    made = set(ensure_signing_keys(settings, definitions(settings)))
+    assert made == {"SVHTTDL", "STP", "UBND"}  # each department here, and UBND tỉnh
     return settings
 
 
