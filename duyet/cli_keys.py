@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from definitions.loader import DefinitionError, load_units
+from definitions.loader import DefinitionError, load_plan, load_units
 from definitions.units import Organisation
 from duyet.console import fail
 from duyet.records_bridge import records_transaction
@@ -28,6 +28,7 @@ _TEXT: dict[str, str] = {
     ),
     "dir.help": "Thư mục khóa (mặc định: var/keys/<mã cơ quan>)",
     "force.help": "Ghi đè khóa đã có",
+    "plan.help": "Khóa của cơ quan ban hành kế hoạch này (mặc định: cơ quan trong units.yaml)",
     "passphrase.help": "Mã hóa khóa bí mật bằng mật khẩu (được hỏi hai lần)",
     "file.help": "Tệp PDF cần kiểm tra",
     "keys.help": "Thư mục chứa ca.pem, chứng thư gốc được tin cậy (mặc định: var/keys/<mã>)",
@@ -105,9 +106,10 @@ def init(
     passphrase: Annotated[
         bool, typer.Option("--passphrase", help=_TEXT["passphrase.help"])
     ] = False,
+    plan_id: Annotated[str | None, typer.Option("--plan", help=_TEXT["plan.help"])] = None,
 ) -> None:
     settings = get_settings()
-    organisation = _organisation(settings)
+    organisation = _organisation(settings, plan_id)
     target = directory or default_key_directory(settings, organisation.code)
     try:
         paths = init_keys(
@@ -181,9 +183,13 @@ def verify_command(
         raise typer.Exit(1)
 
 
-def _organisation(settings: Settings) -> Organisation:
+def _organisation(settings: Settings, plan_id: str | None = None) -> Organisation:
+    """The organisation of units.yaml, or of the unit directory the plan names."""
     try:
-        return load_units(settings.units_path).organisation
+        if plan_id is None:
+            return load_units(settings.units_path).organisation
+        plan = load_plan(settings.plans_dir / f"{plan_id}.yaml")
+        return load_units(settings.definitions_dir / plan.units).organisation
     except DefinitionError as exc:
         raise fail(str(exc)) from exc
 

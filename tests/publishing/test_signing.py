@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 import stat
 import warnings
 from io import BytesIO
@@ -24,6 +25,7 @@ from pyhanko_certvalidator import ValidationContext
 from typer.testing import CliRunner
 
 from duyet.cli_keys import keys_app, verify_command
+from duyet.settings import PROJECT_ROOT
 from publishing.keys import (
     DOCUMENT_SIGNING,
     KeysExistError,
@@ -32,6 +34,7 @@ from publishing.keys import (
     init_keys,
 )
 from publishing.signing import PROBLEMS, sign_pdf, verify_pdf
+from tests.factories import OTHER_PLAN, OTHER_UNITS
 
 ORGANISATION = "Sở Văn hóa, Thể thao và Du lịch tỉnh Bình Dương"
 SIGNED_AT = dt.datetime(2025, 6, 2, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
@@ -249,6 +252,18 @@ def test_cli_init_then_verify_a_tampered_file(
     assert PROBLEMS["altered"] in result.output
     assert "không tìm thấy trong sổ" in result.output
     assert "KHÔNG HỢP LỆ" in result.output
+
+
+def test_cli_init_for_another_departments_plan(isolated_env: Path) -> None:
+    definitions = isolated_env / "definitions"
+    shutil.copy(PROJECT_ROOT / "definitions" / OTHER_UNITS, definitions / OTHER_UNITS)
+    shutil.copy(
+        PROJECT_ROOT / "definitions" / "plans" / f"{OTHER_PLAN}.yaml", definitions / "plans"
+    )
+    created = runner.invoke(cli, ["keys", "init", "--plan", OTHER_PLAN])
+    assert created.exit_code == 0, created.output
+    assert "Sở Tư pháp tỉnh Bình Dương" in created.output
+    assert (isolated_env / "var" / "keys" / "STP" / "signer.pem").is_file()
 
 
 def test_cli_verify_of_a_good_file_not_in_the_register_fails(
