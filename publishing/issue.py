@@ -159,8 +159,9 @@ def issuing_bodies(defs: Definitions) -> dict[str, str]:
         bodies[directory.organisation.code] = directory.organisation.name
         for process in defs.processes.values():
             for stage in process.stages:
-                if isinstance(stage, PublicationStage) and stage.issuing.issuer is not None:
-                    unit = directory.unit(stage.issuing.issuer)
+                issuer = stage.issuing.issuer if isinstance(stage, PublicationStage) else None
+                if issuer is not None and issuer in {unit.id for unit in directory.units}:
+                    unit = directory.unit(issuer)
                     bodies[unit.abbreviation or unit.id] = unit.name
     return bodies
 

@@ -66,6 +66,23 @@ def test_every_plan_names_a_unit_directory_that_loads(path: Path) -> None:
     assert directory.organisation.mail_domain.endswith(".example")
 
 
+@pytest.mark.parametrize("path", sorted((DEFINITIONS / "plans").glob("*.yaml")), ids=str)
+def test_every_unit_the_plans_processes_name_is_in_its_directory(path: Path) -> None:
+    # A unit a process names but the directory lacks would leave a stage without actors.
+    plan = load_plan(path)
+    directory = load_units(DEFINITIONS / plan.units)
+    processes = load_processes(DEFINITIONS / "processes")
+    named: set[str] = set()
+    for process_id in {line.process for line in plan.lines}:
+        for stage in processes[process_id].stages:
+            for actors in [stage.actors, *getattr(stage, "recipients", [])]:
+                named |= set(getattr(actors, "units", []))
+            issuing = getattr(stage, "issuing", None)
+            named |= {issuing.issuer} if issuing is not None and issuing.issuer else set()
+    known = {unit.id for unit in directory.units} | {group.id for group in directory.groups}
+    assert named <= known
+
+
 def test_unknown_field_is_refused_with_its_path(tmp_path: Path) -> None:
     bad = tmp_path / "p.yaml"
     bad.write_text(
