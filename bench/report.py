@@ -132,7 +132,8 @@ def _phases(results: dict[str, Any]) -> list[str]:
 def _throughput(results: dict[str, Any]) -> list[str]:
     found = results.get("plan_throughput", {})
     out = ["## The whole seed plan (`plan_throughput`)", "", _method(throughput), ""]
-    dbs = [db for db in ("sqlite", "postgresql") if isinstance(found.get(db), dict)]
+    # scale: every plan on the distributed setup (`python -m bench.throughput --setup scale`)
+    dbs = [db for db in ("sqlite", "postgresql", "scale") if isinstance(found.get(db), dict)]
     if not dbs:
         return [*out, "Not measured in this run.", ""]
     keys: list[str] = []

@@ -10,28 +10,39 @@ sender) and, apart, in the Prefect server's; task runs run more than once; 503s 
 runs the sweeper's reconciler had to restart or resume (the bench runs it every 30 s in place of
 the sweeper's 5 minutes: on SQLite, Prefect's server sometimes refuses the worker a run, 503
 while its database is locked, and the worker reports the run crashed).
+
+`scale`: every line of every plan (two departments) on Prefect's distributed setup
+(`python -m bench.throughput --setup scale`, tests/scale/cluster.py, docs/deploy.md): two API
+processes and the services apart on PostgreSQL and Redis, two workers, records on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
+import json
+import sys
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from bench.common import Outcome, reading
+from bench.common import RESULTS_DIR, Outcome, reading
 from bench.people import ANSWERED_KINDS, link_in, open_form, post_answer
-from bench.sink import Arrival
+from bench.sink import Arrival, Sink
 from bench.stack import BenchStack
 from definitions.loader import load_plan
 from definitions.stage_rules import StepKind
 from duyet.engine import definitions, evaluate
+from duyet.settings import Settings
 from flows.control import Draft, reconcile, start_cycle
 from records.models import ReviewCycle
 
@@ -43,6 +54,20 @@ RECORDS_CHILDREN = ("worker", "portal", "sender")  # the processes that use the 
 # The sweeper's reconciler, every 5 minutes in `duyet up` (paused on the bench's stack), is run
 # by the bench this often: a run Prefect lost (its server refused the worker) is restarted.
 SWEEP_EVERY = 30.0
+
+
+class Target(Protocol):
+    """What a plan run needs of a stack: `duyet up` (BenchStack) or the scale cluster
+    (tests/scale/cluster.py)."""
+
+    sink: Sink
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def prefect(self) -> AbstractContextManager[object]: ...
+
+    def log_count(self, needle: str, *children: str) -> int: ...
 
 
 @dataclass
@@ -79,7 +104,7 @@ async def _respond(
             task.add_done_callback(tally.answering.discard)
 
 
-def _done(stack: BenchStack, ids: set[str]) -> tuple[set[str], list[ReviewCycle]]:
+def _done(stack: Target, ids: set[str]) -> tuple[set[str], list[ReviewCycle]]:
     """The cycles done: closed, or waiting only for a legal comment period to run (1.1's
     `review.opinions`, 30 days by law) with every opinion in; and every cycle as it is."""
     defs, now = definitions(stack.settings), dt.datetime.now(dt.UTC)
@@ -94,7 +119,7 @@ def _done(stack: BenchStack, ids: set[str]) -> tuple[set[str], list[ReviewCycle]
     return done, rows
 
 
-async def _reruns(stack: BenchStack, run_ids: list[str]) -> int:
+async def _reruns(stack: Target, run_ids: list[str]) -> int:
     """Task runs that ran more than once (a retry) in the plan's flow runs."""
     with stack.prefect():
         async with get_client() as client:
@@ -104,8 +129,14 @@ async def _reruns(stack: BenchStack, run_ids: list[str]) -> int:
     return sum(max(0, run.run_count - 1) for run in runs)
 
 
-async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
-    plan_id = load_plan(next(stack.settings.plans_dir.glob("*.yaml"))).id
+async def play(
+    stack: Target,
+    lines: list[tuple[str, str]],
+    *,
+    midway: Callable[[], None] | None = None,
+) -> Outcome:
+    """Open every (plan id, code) line and answer every request until all are published;
+    `midway` (a fault, say) is called once half of them are, while the answers go on."""
     locked_before = stack.log_count(LOCKED, *RECORDS_CHILDREN)
     prefect_before = stack.log_count(LOCKED, "prefect-server")
     tally, seen = Tally(), list[Arrival]()
@@ -115,14 +146,17 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
         responder = asyncio.create_task(_respond(queue, http, tally, seen))
         began, wall = time.monotonic(), time.time()
         with stack.prefect():  # one after the other, as `duyet start --section` does
-            for code in codes:
+            for plan_id, code in lines:
                 cycle_id, _ = await start_cycle(
                     stack.settings, plan_id=plan_id, code=code, actor="bench", draft=DRAFT
                 )
                 tally.cycles.add(cycle_id)
         opened_s = time.monotonic() - began
         swept = time.monotonic()
-        while len((found := _done(stack, tally.cycles))[0]) < len(codes):
+        while len((found := _done(stack, tally.cycles))[0]) < len(lines):
+            if midway is not None and 2 * len(found[0]) >= len(lines):
+                await asyncio.to_thread(midway)
+                midway = None
             if time.monotonic() - began > TIMEOUT:
                 where = sorted(f"{c.line_code}:{c.stage}" for c in found[1] if c.id not in found[0])
                 raise TimeoutError(f"not done after {TIMEOUT:.0f} s: {', '.join(where)}")
@@ -137,13 +171,13 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
         stack.sink.unsubscribe(queue)
     closed = [c for c in found[1] if c.status != "open"]
     published = [c.closed_at.timestamp() - wall for c in closed if c.closed_at]
-    wall_s = max(published) if len(closed) == len(codes) else done_s
+    wall_s = max(published) if len(closed) == len(lines) else done_s
     ours = [a for a in seen if a.header("X-Duyet-Cycle") in tally.cycles]
     statuses = dict(tally.statuses)
     run_ids = [c.flow_run_id for c in found[1] if c.flow_run_id]
     figures = {
         "wall_s": wall_s,
-        "lines": float(len(codes)),
+        "lines": float(len(lines)),
         "decisions": float(tally.statuses[200]),
         "mails": float(len(ours)),
         "locked_retries": float(stack.log_count(LOCKED, *RECORDS_CHILDREN) - locked_before),
@@ -156,10 +190,8 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
     return Outcome(
         [figures],
         info={
-            "db": stack.db,
-            "prefect_db": stack.up.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].split(":")[0],
             "published": sum(c.status == "published" for c in closed),
-            "waiting_for_comment_period": len(codes) - len(closed),
+            "waiting_for_comment_period": len(lines) - len(closed),
             "answers_by_status": {str(k): v for k, v in sorted(statuses.items())},
         },
     )
@@ -167,5 +199,43 @@ async def _play(stack: BenchStack, codes: list[str]) -> Outcome:
 
 def measure(stack: BenchStack, *, quick: bool = False) -> Outcome:
     plan = load_plan(next(stack.settings.plans_dir.glob("*.yaml")))
-    codes = [line.code for line in plan.lines]
-    return asyncio.run(_play(stack, codes[:8] if quick else codes))
+    lines = [(plan.id, line.code) for line in plan.lines]
+    outcome = asyncio.run(play(stack, lines[:8] if quick else lines))
+    prefect_db = stack.up.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].split(":")[0]
+    outcome.info |= {"db": stack.db, "prefect_db": prefect_db}
+    return outcome
+
+
+def measure_scale(*, quick: bool = False) -> Outcome:
+    """The same play on Prefect's distributed setup (tests/scale/cluster.py: two API processes,
+    services apart, PostgreSQL and Redis, two workers): every line of every plan, no fault."""
+    from tests.scale.cluster import temporary_cluster  # the harness the scale tier runs on
+
+    with temporary_cluster() as cluster:
+        outcome = asyncio.run(play(cluster, cluster.lines(8 if quick else None)))
+    outcome.info |= {"db": "postgresql", "prefect_db": "postgresql+asyncpg", "setup": "scale"}
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.throughput --setup scale [--quick]`: the plan throughput on the
+    distributed setup, merged into bench/results/ as plan_throughput.scale."""
+    parser = argparse.ArgumentParser(prog="python -m bench.throughput")
+    parser.add_argument("--setup", choices=["scale"], required=True)
+    parser.add_argument("--quick", action="store_true", help="8 lines a plan")
+    args = parser.parse_args(argv)
+    summary = measure_scale(quick=args.quick).summary()
+    path = RESULTS_DIR / ("quick.json" if args.quick else "latest.json")
+    results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    results.setdefault("plan_throughput", {})[args.setup] = summary
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, ensure_ascii=False))
+    if not args.quick:
+        from bench.report import write_docs  # it reads this module's docstring
+
+        print(f"{write_docs(results)} written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

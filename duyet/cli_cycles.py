@@ -26,7 +26,7 @@ from duyet.records_bridge import cli_actor, records_transaction
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from flows.control import Draft, cancel_cycle_everywhere, start_cycle
 from flows.deploy import apply
-from flows.deployments import all_deployments, line_deployment_path, prefect_yaml
+from flows.deployments import Placement, all_deployments, line_deployment_path, prefect_yaml
 from notifications.recipients import unit_name
 from records.cycles import cycles_of_line, open_cycles
 from records.plans import latest_plan, record_lines_deployed
@@ -71,14 +71,15 @@ def deploy(
     settings = get_settings()
     plans = _plans(settings)
     specs = all_deployments(plans)
-    prefect_yaml_path.write_text(prefect_yaml(specs), encoding="utf-8")
+    placement = Placement.of(settings)
+    prefect_yaml_path.write_text(prefect_yaml(specs, placement), encoding="utf-8")
     if yaml_only:
         Console().print(M["yaml-written"].format(count=len(specs), path=prefect_yaml_path))
         return
 
     async def register() -> dict[str, Any]:
         async with get_client() as client:
-            return await apply(client, specs, project_dir=PROJECT_ROOT)
+            return await apply(client, specs, project_dir=PROJECT_ROOT, placement=placement)
 
     ids = asyncio.run(register())
     with records_transaction(settings) as session:

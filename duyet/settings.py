@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     # A cycle's run is Pending or Running for seconds between two waits; one held longer lost its
     # process (its worker was killed) and the reconciler replaces it.
     run_lease_seconds: float = Field(default=600.0, gt=0)
+    # Where workers find the project: each worker machine's git checkout at this path (the
+    # deployments' pull step). Unset: the folder `duyet deploy` runs from, as on one machine.
+    checkout_dir: Path | None = None
+    # Flow runs at once on the `duyet` work pool, and per plan line (a suspended cycle holds no
+    # slot: only runs between two waits count). Unset: no limit.
+    pool_concurrency: int | None = Field(default=None, ge=1)
+    line_concurrency: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

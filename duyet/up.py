@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,7 +22,7 @@ from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from duyet.supervisor import Child, PortInUse, Supervisor, http_ok, port_free, wait_until
 from flows.deploy import apply
-from flows.deployments import all_deployments
+from flows.deployments import WORK_POOL, Placement, all_deployments
 from publishing.issue import ensure_signing_keys
 from records.engine import session_scope
 from records.migrate import ensure_schema
@@ -42,7 +44,7 @@ class Stack:
 
     @property
     def prefect_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.settings.prefect_port}"
+        return self.env["PREFECT_API_URL"].removesuffix("/").removesuffix("/api")
 
     @property
     def inbox_url(self) -> str | None:
@@ -82,9 +84,12 @@ def stack_settings(environ: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     prefect_db = environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or (
         f"sqlite+aiosqlite:///{prefect_home}/prefect.db"
     )
+    # A Prefect API given (replicas behind a load balancer, docs/deploy.md) is used as it is;
+    # else this stack serves its own.
+    api_url = environ.get("PREFECT_API_URL") or f"http://{LOOPBACK}:{base.prefect_port}/api"
     env |= {
         "PREFECT_HOME": str(prefect_home),
-        "PREFECT_API_URL": f"http://{LOOPBACK}:{base.prefect_port}/api",
+        "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
@@ -94,11 +99,15 @@ def stack_settings(environ: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     return get_settings(env), env
 
 
-def check_ports(settings: Settings) -> None:
-    wanted = [
-        (settings.prefect_port, "DUYET_PREFECT_PORT"),
-        (settings.portal_port, "DUYET_PORTAL_PORT"),
-    ]
+def serves_prefect(environ: Mapping[str, str]) -> bool:
+    """Whether the stack starts its own Prefect server: not when PREFECT_API_URL names one."""
+    return not environ.get("PREFECT_API_URL")
+
+
+def check_ports(settings: Settings, environ: Mapping[str, str]) -> None:
+    wanted = [(settings.portal_port, "DUYET_PORTAL_PORT")]
+    if serves_prefect(environ):
+        wanted.append((settings.prefect_port, "DUYET_PREFECT_PORT"))
     if settings.dev_mail:
         wanted.append((settings.dev_mail_port, "DUYET_DEV_MAIL_PORT"))
     for port, variable in wanted:
@@ -128,7 +137,7 @@ def deploy_all(settings: Settings, api_url: str) -> int:
 
     async def register() -> None:
         async with get_client() as client:
-            await apply(client, specs, project_dir=PROJECT_ROOT)
+            await apply(client, specs, project_dir=PROJECT_ROOT, placement=Placement.of(settings))
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         asyncio.run(register())
@@ -141,8 +150,8 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
     # The sender polls twice a second: a stage's mail waits for it (docs/benchmarks.md), and an
     # idle poll is one indexed read.
     found = [
-        ("worker", [prefect, "worker", "start", "--pool", "duyet", "--type", "process",
-                    "--name", "duyet-local", "--limit", "10"]),
+        ("worker", [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process",
+                    "--name", f"duyet-{socket.gethostname()}", "--limit", "10"]),
         ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "0.5"]),
         ("portal", [python, "-m", "uvicorn", "portal.app:create_app", "--factory",
                     "--host", settings.portal_host, "--port", str(settings.portal_port)]),
@@ -155,24 +164,26 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
 
 def up(environ: dict[str, str] | None = None) -> Stack:
     """Start the stack and return it running; the caller watches and stops it."""
-    settings, env = stack_settings(dict(os.environ if environ is None else environ))
+    given = dict(os.environ if environ is None else environ)
+    settings, env = stack_settings(given)
     if settings.dev_mail:
         host = urlparse(settings.require_public_base_url()).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise PortInUse("dev-mail-not-loopback")
-    check_ports(settings)
+    check_ports(settings, given)
     logs = settings.var_dir / "logs"
     supervisor = Supervisor()
-    server_command = [str(BIN / "prefect"), "server", "start", "--host", LOOPBACK]
-    server_command += ["--port", str(settings.prefect_port)]
-    server = supervisor.add(
-        Child("prefect-server", server_command, env, PROJECT_ROOT, logs / "prefect-server.log")
-    )
+    if serves_prefect(given):
+        server_command = [str(BIN / "prefect"), "server", "start", "--host", LOOPBACK]
+        server_command += ["--port", str(settings.prefect_port)]
+        supervisor.add(
+            Child("prefect-server", server_command, env, PROJECT_ROOT, logs / "prefect-server.log")
+        )
     stack = Stack(settings=settings, env=env, supervisor=supervisor)
     try:
         first_start(settings)
         if not wait_until(lambda: http_ok(f"{stack.prefect_url}/api/health"), timeout=90):
-            raise RuntimeError(f"prefect-server: see {server.log}")
+            raise RuntimeError(f"prefect-server: {stack.prefect_url}, see {logs}")
         deploy_all(settings, env["PREFECT_API_URL"])
         for name, command in children(settings, env):
             supervisor.add(Child(name, command, env, PROJECT_ROOT, logs / f"{name}.log"))

@@ -9,13 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import DeploymentScheduleCreate, WorkPoolCreate
+from prefect.client.schemas.actions import DeploymentScheduleCreate, WorkPoolCreate, WorkPoolUpdate
 from prefect.client.schemas.schedules import CronSchedule, RRuleSchedule
 from prefect.exceptions import ObjectNotFound
 from prefect.utilities.callables import parameter_schema_from_entrypoint
 from prefect.workers.process import ProcessWorker
 
-from flows.deployments import WORK_POOL, DeploymentSpec, Schedule
+from flows.deployments import LOCAL, WORK_POOL, DeploymentSpec, Placement, Schedule
 
 
 def _schedule(schedule: Schedule) -> DeploymentScheduleCreate:
@@ -31,15 +31,26 @@ def _schedule(schedule: Schedule) -> DeploymentScheduleCreate:
     )
 
 
-async def ensure_work_pool(client: PrefectClient, name: str = WORK_POOL) -> None:
-    """Create the process work pool if it does not exist yet."""
+async def ensure_work_pool(
+    client: PrefectClient, name: str = WORK_POOL, *, concurrency_limit: int | None = None
+) -> None:
+    """Create the process work pool if it does not exist yet; its concurrency limit is the
+    one given (None: no limit), whatever it was."""
     try:
-        await client.read_work_pool(name)
+        pool = await client.read_work_pool(name)
     except ObjectNotFound:
         template = ProcessWorker.get_default_base_job_template()
         await client.create_work_pool(
-            WorkPoolCreate(name=name, type="process", base_job_template=template)
+            WorkPoolCreate(
+                name=name,
+                type="process",
+                base_job_template=template,
+                concurrency_limit=concurrency_limit,
+            )
         )
+        return
+    if pool.concurrency_limit != concurrency_limit:
+        await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency_limit))
 
 
 async def apply(
@@ -48,11 +59,13 @@ async def apply(
     *,
     project_dir: Path,
     work_pool: str = WORK_POOL,
+    placement: Placement = LOCAL,
 ) -> dict[str, UUID]:
     """Create or update every deployment; return their ids by full name."""
-    await ensure_work_pool(client, work_pool)
+    await ensure_work_pool(client, work_pool, concurrency_limit=placement.pool_concurrency)
+    directory = placement.directory(str(project_dir))
     pull_steps: list[dict[str, Any]] = [
-        {"prefect.deployments.steps.set_working_directory": {"directory": str(project_dir)}}
+        {"prefect.deployments.steps.set_working_directory": {"directory": directory}}
     ]
     schemas: dict[str, dict[str, Any]] = {}
     flow_ids: dict[str, UUID] = {}
@@ -73,9 +86,9 @@ async def apply(
             work_pool_name=work_pool,
             work_queue_name="default",
             entrypoint=spec.entrypoint,
-            path=str(project_dir),
+            path=directory,
             pull_steps=pull_steps,
             parameter_openapi_schema=schemas[spec.entrypoint],
-            concurrency_limit=spec.concurrency_limit,
+            concurrency_limit=placement.concurrency(spec),
         )
     return ids
