@@ -1,10 +1,10 @@
 """What a reviewer's link shows: why it cannot be used (404, 410, 409), or the document and the
-form. Reads only; `open_link` logs the opening (`link.opened`) when asked to, nothing else."""
+form. Reads only; `log_opening` writes a GET's `link.opened`, in a transaction of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,7 @@ class LinkPage:
     status: int
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    genuine: bool = False  # the page of a link we issued, whose opening a GET logs
 
 
 def notice(status: int, title: str, detail: str = "", **extra: Any) -> LinkPage:
@@ -72,22 +73,23 @@ def open_link(
     defs: Definitions,
     keys: Keys,
     raw_token: str,
-    client: Client | None,
     now: dt.datetime,
 ) -> LinkPage:
-    """The page of a link; with `client` (a GET), the opening is written to the audit chain."""
+    """The page of a link, read only (a read-only transaction will do)."""
     check = check_link(session, secret=settings.require_secret(), raw_token=raw_token, now=now)
     if check.outcome not in GENUINE or check.link is None:
         return not_found()
-    if client is not None:
-        lookup_token(
-            session, raw_token=raw_token, client_ip=client.ip, user_agent=client.user_agent, now=now
-        )
     directory = units_of_cycle(session, defs, cycle_id=check.link.cycle_id)
-    refused = refusal(session, settings=settings, directory=directory, check=check)
-    if refused is not None:
-        return refused
-    return form_page(session, settings, defs, keys, check.link, raw_token)
+    shown = refusal(session, settings=settings, directory=directory, check=check)
+    shown = shown or form_page(session, settings, defs, keys, check.link, raw_token)
+    return replace(shown, genuine=True)
+
+
+def log_opening(session: Session, *, raw_token: str, client: Client, now: dt.datetime) -> None:
+    """Write a GET of a genuine link to the audit chain (`link.opened`)."""
+    lookup_token(
+        session, raw_token=raw_token, client_ip=client.ip, user_agent=client.user_agent, now=now
+    )
 
 
 def refusal(

@@ -21,12 +21,12 @@ from flows.control import Nudge, resume_if_decided
 from notifications.links import LinkOutcome, check_link
 from portal.answers import Answer, Recorded, Upload, forward, record_answer
 from portal.deps import Client, ClientDep, Portal, PortalDep
-from portal.linkview import LinkPage, not_found, open_link, skeleton_of
+from portal.linkview import LinkPage, log_opening, not_found, open_link, skeleton_of
 from portal.pages import HTML, attachment, page
 from publishing.render import render_document
 from records.cycles import get_cycle
 from records.documents import document_content, versions_of_cycle
-from records.engine import session_scope
+from records.engine import read_scope, session_scope
 
 logger = logging.getLogger("duyet.portal")
 router = APIRouter(tags=["reviewers"])
@@ -56,16 +56,23 @@ def show(request: Request, shown: LinkPage) -> HTMLResponse:
 
 
 def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
-    with session_scope(portal.settings.database_url) as session:
-        return open_link(
+    # The page is read beside SQLite's writer; only the opening (a GET's) takes the write lock,
+    # in a short transaction of its own before the answer: a page is never shown unlogged.
+    now = _now()
+    url = portal.settings.database_url
+    with read_scope(url) as session:
+        shown = open_link(
             session,
             settings=portal.settings,
             defs=portal.definitions,
             keys=portal.keys,
             raw_token=token,
-            client=client,
-            now=_now(),
+            now=now,
         )
+    if client is not None and shown.genuine:
+        with session_scope(url) as session:
+            log_opening(session, raw_token=token, client=client, now=now)
+    return shown
 
 
 @router.get("/r/{token}", response_class=HTMLResponse, responses=LINK_RESPONSES)
@@ -142,7 +149,7 @@ def delegate(
 )
 def download(token: str, request: Request, portal: PortalDep) -> Response:
     """The original file of the document the link is about."""
-    with session_scope(portal.settings.database_url) as session:
+    with read_scope(portal.settings.database_url) as session:
         secret = portal.settings.require_secret()
         check = check_link(session, secret=secret, raw_token=token, now=_now())
         link = check.link
@@ -163,7 +170,7 @@ def download(token: str, request: Request, portal: PortalDep) -> Response:
 )
 def skeleton_pdf(token: str, request: Request, portal: PortalDep) -> Response:
     """The draft skeleton laid out per Decree 30 (marked DỰ THẢO), for a draft link."""
-    with session_scope(portal.settings.database_url) as session:
+    with read_scope(portal.settings.database_url) as session:
         secret = portal.settings.require_secret()
         check = check_link(session, secret=secret, raw_token=token, now=_now())
         link = check.link
@@ -203,7 +210,7 @@ async def resume(portal: Portal, cycle_id: str) -> None:
 async def _suspending(portal: Portal, cycle_id: str) -> bool:
     """Whether the cycle's run is running or paused: still suspending, maybe without having seen
     the decision (a scheduled or pending run will read it; a finished one is the reconciler's)."""
-    with session_scope(portal.settings.database_url) as session:
+    with read_scope(portal.settings.database_url) as session:
         flow_run_id = get_cycle(session, cycle_id=cycle_id).flow_run_id
     if flow_run_id is None:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -30,15 +31,21 @@ SQLITE_UNAVAILABLE = (
 PG_UNAVAILABLE = ("08", "53", "57", "58", "40", "25006", "55P03")
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout and `BEGIN IMMEDIATE`."""
+def make_engine(url: str, *, read_only: bool = False, **options: Any) -> Engine:
+    """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout and `BEGIN IMMEDIATE`.
+
+    `read_only`: transactions that cannot write, and on SQLite a deferred `BEGIN` that neither
+    takes nor waits for the write lock (a snapshot of the last commit, in WAL mode).
+    """
     parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if read_only and parsed.get_backend_name() == "postgresql":
+        options["execution_options"] = {"postgresql_readonly": True}
     engine = create_engine(url, **options)
     if is_sqlite:
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
     return engine
 
 
@@ -52,11 +59,14 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool) -> None:
     # sqlite3 would only BEGIN (deferred) before the first write; a deferred transaction that
     # read first and writes later fails with "database is locked" instead of waiting. Taking
     # the write lock at BEGIN makes concurrent writers queue behind busy_timeout, which also
-    # serialises appends to the audit chain.
+    # serialises appends to the audit chain. A read-only engine's transactions never write
+    # (`query_only`), so they begin deferred and read beside the writer.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -64,11 +74,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA query_only = {int(read_only)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -106,8 +117,53 @@ def shared_engine(url: str) -> Engine:
     return make_engine(url, pool_pre_ping=True)
 
 
+@lru_cache(maxsize=8)
+def reading_engine(url: str) -> Engine:
+    """The process's engine for read-only transactions (`read_scope`)."""
+    return make_engine(url, read_only=True, pool_pre_ping=True)
+
+
+def dispose_engines(url: str) -> None:
+    """Close the process's pooled connections to `url`, the writers' and the readers'."""
+    shared_engine(url).dispose()
+    reading_engine(url).dispose()
+
+
+@lru_cache(maxsize=8)
+def _turn(url: str) -> threading.RLock | None:
+    """On SQLite, the process's threads take turns at `BEGIN IMMEDIATE` here."""
+    return threading.RLock() if make_url(url).get_backend_name() == "sqlite" else None
+
+
+@contextmanager
+def _writer_turn(url: str) -> Iterator[None]:
+    # Threads of one process waiting for SQLite's write lock sleep in its busy handler, up to
+    # 100 ms a nap whether the lock was freed meanwhile or not: twenty link pages at once
+    # waited seconds (docs/benchmarks.md). Queued on a lock of our own they are woken as soon
+    # as it is free. Other processes still meet the busy timeout; so does a thread that has
+    # waited here as long, which then goes on to it.
+    lock = _turn(url)
+    if lock is None:
+        yield
+        return
+    held = lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A transaction on the process's shared engine, committed on success."""
-    with session_factory(shared_engine(url))() as session, session.begin():
+    with _writer_turn(url), session_factory(shared_engine(url))() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_scope(url: str) -> Iterator[Session]:
+    """A read-only transaction on the process's reading engine: for pages and reads that write
+    nothing. On SQLite it does not wait for writers, nor they for it; a write in it fails."""
+    with session_factory(reading_engine(url))() as session, session.begin():
         yield session

@@ -27,7 +27,7 @@ from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from portal.app import create_app
 from records import engine as records_engine
-from records.engine import session_scope, shared_engine
+from records.engine import dispose_engines, session_scope
 from records.migrate import upgrade
 from records.models import DocumentBlob
 from tests.databases import pg_database
@@ -123,7 +123,7 @@ def pg_portal(pg_admin: Engine, tmp_path: Path) -> Iterator[Settings]:
         try:
             yield settings
         finally:
-            shared_engine(url).dispose()
+            dispose_engines(url)
 
 
 @pytest.mark.pg
@@ -281,7 +281,7 @@ def test_disk_full_while_storing_a_draft(
                 stored = send_draft(client, token, csrf, draft)
                 after = figures(url)
         finally:
-            shared_engine(url).dispose()  # no open file may keep the mount busy
+            dispose_engines(url)  # no open file may keep the mount busy
     assert_clean_503(during)
     assert after_full == before  # no version, no blob, no audit entry, the link unused
     assert stored.status_code == 200, stored.text[-800:]
@@ -318,7 +318,7 @@ def test_read_only_database_while_storing_a_draft(
             with app_client(with_prefect(create_app(settings), None)) as client:
                 csrf = csrf_in(client.get(f"/r/{token}"))
                 before = figures(url)
-                shared_engine(url).dispose()  # a file open for writing forbids the remount
+                dispose_engines(url)  # a file open for writing forbids the remount
                 remount(mounted, "ro")
                 try:
                     during_get = client.get(f"/r/{token}")
@@ -329,7 +329,7 @@ def test_read_only_database_while_storing_a_draft(
                 stored = send_draft(client, token, csrf, draft)
                 after = figures(url)
         finally:
-            shared_engine(url).dispose()
+            dispose_engines(url)
     assert_clean_503(during_get)
     assert_clean_503(during_post)
     assert after_ro == before
