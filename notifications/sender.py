@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import MessageError
+from typing import Any, TypeVar
 
 import aiosmtplib
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,13 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from definitions.units import UnitDirectory
 from duyet.settings import Settings, SettingsError
 from notifications.links import LinkMismatch
-from notifications.message import MissingDocument, prepare, sender_address
+from notifications.message import Materials, MissingDocument, build, gather, sender_address, wire
 from notifications.notices import notify_dead_letter
 from notifications.smtp import CONNECTION_ERRORS, Connection
 from records import audit
 from records.engine import make_engine, session_factory
 from records.outbox import claim_due, due_mail, get_mail, mark_failed, mark_sent, release_claims
 
+T = TypeVar("T")
 ACTOR = "mailer"
 CHUNK = 25  # rows claimed at a time
 DEFAULT_LIMIT = 5000  # rows per run
@@ -89,8 +92,23 @@ async def deliver_due(
     return report
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed row, read in the claim's transaction: what to build, or why it cannot be."""
+
+    mail_id: int
+    recipient: str
+    materials: Materials | None
+    error: str | None = None
+
+
 @dataclass
 class _Run:
+    """One run: the event loop talks SMTP; the records are read and written one transaction
+    at a time, in order, on a thread of their own; messages are built on another, the next
+    while the one before is sent. A mail goes to the server only once the one before it is
+    recorded sent: a crash between acceptance and record resends one mail, never more."""
+
     sessions: sessionmaker[Session]
     settings: Settings
     directory: UnitDirectory
@@ -98,35 +116,72 @@ class _Run:
     report: DeliveryReport
     clock: Callable[[], datetime]
     rng: random.Random | None
+    records: ThreadPoolExecutor = field(init=False)
+    builder: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.records = ThreadPoolExecutor(1, thread_name_prefix="mailer-records")
+        self.builder = ThreadPoolExecutor(1, thread_name_prefix="mailer-build")
 
     async def deliver(self, limit: int) -> None:
+        try:
+            await self._deliver(limit)
+        finally:
+            self.records.shutdown(cancel_futures=True)
+            self.builder.shutdown(cancel_futures=True)
+
+    async def _in_records(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.records, call, *args)
+
+    async def _deliver(self, limit: int) -> None:
         lease = claim_lease(self.settings)
         remaining = limit
         while remaining > 0:
             moment = self.clock()
-            with self.sessions.begin() as session:
-                claimed = claim_due(session, now=moment, lease=lease, limit=min(CHUNK, remaining))
-                ids = [mail.id for mail in claimed]
-            if not ids:
+            try:
+                claimed = await self._in_records(self._claim, moment, lease, min(CHUNK, remaining))
+            except SettingsError as error:  # nothing claimed: the claim rolled back
+                self.report.error = str(error)
                 return
-            for index, mail_id in enumerate(ids):
+            if not claimed:
+                return
+            built = [self.builder.submit(self._build, row) for row in claimed]
+            for index, row in enumerate(claimed):
                 remaining -= 1
-                if not await self._one(mail_id):
-                    self._release(ids[index:], claimed_until=moment + lease)
+                if not await self._one(row, asyncio.wrap_future(built[index])):
+                    for later in built[index:]:
+                        later.cancel()
+                    ids = [row.mail_id for row in claimed[index:]]
+                    await self._in_records(self._release, ids, moment + lease)
                     return
 
-    async def _one(self, mail_id: int) -> bool:
-        """Try one row; False when the run must stop (server gone, settings missing)."""
+    def _claim(self, moment: datetime, lease: timedelta, limit: int) -> list[_Claimed]:
+        """Claim due rows and read what their messages need, in one transaction."""
+        found = []
+        with self.sessions.begin() as session:
+            for mail in claim_due(session, now=moment, lease=lease, limit=limit):
+                try:
+                    materials = gather(session, mail, settings=self.settings)
+                except (LinkMismatch, MissingDocument, ValueError) as error:
+                    found.append(_Claimed(mail.id, mail.to_addr, None, _error(error)))
+                    continue
+                session.expunge(mail)  # built on another thread, after the commit
+                found.append(_Claimed(mail.id, mail.to_addr, materials))
+        return found
+
+    def _build(self, row: _Claimed) -> bytes:
+        assert row.materials is not None
+        return wire(build(row.materials, settings=self.settings, directory=self.directory))
+
+    async def _one(self, row: _Claimed, built: asyncio.Future[bytes]) -> bool:
+        """Try one row; False when the run must stop (server gone)."""
+        if row.error is not None:
+            await self._in_records(self._failed, row.mail_id, row.error)
+            return True
         try:
-            with self.sessions.begin() as session:
-                mail = get_mail(session, mail_id=mail_id)
-                message = prepare(session, mail, settings=self.settings, directory=self.directory)
-                recipient = mail.to_addr
-        except SettingsError as error:
-            self.report.error = str(error)
-            return False
-        except (LinkMismatch, MissingDocument, MessageError, ValueError) as error:
-            self._failed(mail_id, f"{type(error).__name__}: {error}")
+            message = await built
+        except (MessageError, ValueError) as error:
+            await self._in_records(self._failed, row.mail_id, _error(error))
             return True
         if not self.connection.connected:
             try:
@@ -136,22 +191,27 @@ class _Run:
                 return False
         try:
             await self.connection.send(
-                message, sender=sender_address(self.settings, self.directory), recipient=recipient
+                message,
+                sender=sender_address(self.settings, self.directory),
+                recipient=row.recipient,
             )
         except CONNECTION_ERRORS as error:
             # The server may have taken the message before the line went: it may come twice.
-            self._failed(mail_id, _describe(error))
+            await self._in_records(self._failed, row.mail_id, _describe(error))
             await self.connection.close()
             return True
         except aiosmtplib.SMTPException as error:
-            self._failed(mail_id, _describe(error))
+            await self._in_records(self._failed, row.mail_id, _describe(error))
             if getattr(error, "code", None) == 421:  # "service closing": reconnect for the next
                 await self.connection.close()
             return True
-        with self.sessions.begin() as session:
-            mark_sent(session, mail_id=mail_id, actor=ACTOR, now=self.clock())
+        await self._in_records(self._mark_sent, row.mail_id)
         self.report.sent += 1
         return True
+
+    def _mark_sent(self, mail_id: int) -> None:
+        with self.sessions.begin() as session:
+            mark_sent(session, mail_id=mail_id, actor=ACTOR, now=self.clock())
 
     def _failed(self, mail_id: int, error: str) -> None:
         moment = self.clock()
@@ -179,7 +239,7 @@ class _Run:
             else:
                 self.report.failed += 1
 
-    def _release(self, ids: list[int], *, claimed_until: datetime) -> None:
+    def _release(self, ids: list[int], claimed_until: datetime) -> None:
         with self.sessions.begin() as session:
             release_claims(session, mail_ids=ids, claimed_until=claimed_until, now=self.clock())
 
@@ -221,6 +281,10 @@ def send_due(
         )
     finally:
         engine.dispose()
+
+
+def _error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _describe(error: BaseException) -> str:

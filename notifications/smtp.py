@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 import aiosmtplib
 
 from duyet.settings import Settings, SettingsError
@@ -56,11 +54,12 @@ class Connection:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             await client.login(settings.smtp_username, password)
 
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
-        """Hand one message over; returns once the server has accepted it (250 after DATA)."""
+    async def send(self, message: bytes, *, sender: str, recipient: str) -> None:
+        """Hand one message (as `message.wire` makes it) over; returns once the server has
+        accepted it (250 after DATA)."""
         if self._client is None:
             raise aiosmtplib.SMTPServerDisconnected("not connected")
-        await self._client.send_message(message, sender=sender, recipients=[recipient])
+        await self._client.sendmail(sender, [recipient], message)
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -50,6 +50,7 @@ class Recorder:
     drop_before_storing: set[str] = field(default_factory=set)  # Message-IDs, once each
     kill_pid: int | None = None  # SIGKILL this process once `kill_at` messages are stored
     kill_at: int = 1
+    on_store: Callable[[], None] | None = None  # called as each message is stored
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -79,6 +80,8 @@ class Recorder:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), data, session.peer)
             )
+        if self.on_store is not None:
+            self.on_store()
         if self.kill_pid is not None and len(self.received) >= self.kill_at:
             pid, self.kill_pid = self.kill_pid, None
             os.kill(pid, signal.SIGKILL)  # stored, and the sender dies before hearing "250"

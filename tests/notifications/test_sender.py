@@ -171,6 +171,27 @@ def test_two_senders_at_once_send_each_mail_once(
     assert sorted(smtp.recorder.message_ids()) == sorted(m.message_id for m in mails)
 
 
+@both_databases
+def test_a_mail_goes_out_only_once_the_one_before_is_recorded_sent(
+    sessions: sessionmaker[Session],
+    mail_settings: Settings,
+    directory: UnitDirectory,
+    smtp: SmtpServer,
+) -> None:
+    # Messages are built ahead, but a crash between acceptance and record resends one mail.
+    mails = queue_review(sessions, mail_settings, directory)
+    recorded_before: list[int] = []
+
+    def count_sent() -> None:
+        with sessions.begin() as session:
+            sent = session.scalars(select(Mail.id).where(Mail.status == "sent")).all()
+            recorded_before.append(len(sent))
+
+    smtp.recorder.on_store = count_sent
+    assert deliver(sessions, mail_settings, directory).sent == len(mails)
+    assert recorded_before == list(range(len(mails)))
+
+
 @pytest.mark.slow
 def test_a_thousand_mails_drain_over_one_connection(
     sessions: sessionmaker[Session],
