@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import holidays
 import pytest
 
-from definitions.workdays import CalendarConfig, WorkCalendar
+from definitions.workdays import CalendarConfig, WorkCalendar, country_calendar
 
 D = dt.date
 
@@ -53,3 +54,12 @@ def test_a_department_day_off() -> None:
     calendar = WorkCalendar(CalendarConfig(extra_days_off=[D(2024, 3, 8)]))
     assert not calendar.is_working_day(D(2024, 3, 8))
     assert calendar.add(D(2024, 3, 7), 1) == D(2024, 3, 11)
+
+
+def test_one_country_loaded_alone_has_the_packages_holidays() -> None:
+    alone = country_calendar("VN")(language="vi")
+    reference = holidays.country_holidays("VN", language="vi")
+    days = [D(2024, 1, 1) + dt.timedelta(days=n) for n in range(366 * 6)]
+    assert [alone.get(day) for day in days] == [reference.get(day) for day in days]
+    with pytest.raises(KeyError):
+        country_calendar("XX")
