@@ -7,17 +7,16 @@ import os
 import socket
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from duyet.settings import PROJECT_ROOT
+from records.engine import read_scope
 
 T = TypeVar("T")
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
@@ -113,14 +112,7 @@ def ms(seconds: Iterable[float]) -> list[float]:
     return [s * 1000 for s in seconds]
 
 
-@lru_cache(maxsize=4)
-def _observer(url: str) -> Engine:
-    return create_engine(url)  # no `BEGIN IMMEDIATE`: a plain (deferred) read
-
-
-@contextmanager
-def reading(url: str) -> Iterator[Session]:
-    """A read of the records for the bench's own watching: on SQLite it takes no write lock
-    (duyet's engine takes it for every transaction), so watching never queues behind the stack."""
-    with Session(_observer(url), expire_on_commit=False) as session, session.begin():
-        yield session
+def reading(url: str) -> AbstractContextManager[Session]:
+    """A read of the records for the bench's own watching: it takes no write lock on SQLite
+    (`records.engine.read_scope`), so watching never queues behind the stack."""
+    return read_scope(url)

@@ -20,7 +20,10 @@ import random
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -36,7 +39,7 @@ from bench.stack import BenchStack
 from duyet.engine import definitions
 from duyet.settings import PROJECT_ROOT
 from flows.deployments import cycle_run_name, line_deployment_path
-from notifications.message import prepare
+from notifications.message import prepare, wire
 from records.cycles import attach_flow_run
 from records.engine import session_scope
 from records.models import Mail
@@ -113,20 +116,31 @@ async def _runs(
 
 
 def grow(stack: BenchStack, held: Held, target: int) -> None:
+    """Up to `target` cycles held. Their records are made on a thread, batch after batch, while
+    Prefect's server (a process of its own) creates the flow runs of the batches made."""
     plan_id = seed_plan(stack.settings).id
     codes = review_lines(stack.settings, least=2)  # a first answer leaves the stage waiting
+    batches = [
+        [codes[start // BATCH % len(codes)]] * min(BATCH, target - start)  # one bulk request
+        for start in range(len(held.cycles), target, BATCH)
+    ]
     began = time.monotonic()
-    while len(held.cycles) < target:
-        count = min(BATCH, target - len(held.cycles))
-        start = len(held.cycles)
-        batch = [codes[start // BATCH % len(codes)]] * count  # one bulk request a batch
-        made = at_review(stack.settings, batch, mark_sent=False, requests=False)
-        with stack.prefect():
-            runs = asyncio.run(_runs(stack, held, plan_id, made))
-        with session_scope(stack.settings.database_url) as session:
-            for (cycle_id, _), run_id in zip(made, runs, strict=True):
-                attach_flow_run(session, cycle_id=cycle_id, flow_run_id=run_id, actor=ACTOR)
-        held.cycles += [cycle_id for cycle_id, _ in made]
+    with ThreadPoolExecutor(1) as making:
+        records = [
+            making.submit(at_review, stack.settings, batch, mark_sent=False, requests=False)
+            for batch in batches
+        ]
+        try:
+            for future in records:
+                made = future.result()
+                with stack.prefect():
+                    runs = asyncio.run(_runs(stack, held, plan_id, made))
+                with session_scope(stack.settings.database_url) as session:
+                    for (cycle_id, _), run_id in zip(made, runs, strict=True):
+                        attach_flow_run(session, cycle_id=cycle_id, flow_run_id=run_id, actor=ACTOR)
+                held.cycles += [cycle_id for cycle_id, _ in made]
+        finally:
+            making.shutdown(cancel_futures=True)  # after a failure, make no more
     held.create_s += time.monotonic() - began
 
 
@@ -143,8 +157,8 @@ def first_link(stack: BenchStack, cycle_id: str) -> str:
         assert mail is not None
         directory = definitions(settings).directory
         message = prepare(session, mail, settings=settings, directory=directory)
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
+    body = message_from_bytes(wire(message), policy=policy.default).get_body(("plain",))
+    assert isinstance(body, EmailMessage)
     return str(LINK.findall(str(body.get_content()))[0])
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import aiosmtplib
@@ -105,7 +105,7 @@ class Prepared:
 
     sender: str
     sender_name: str
-    messages: list[tuple[EmailMessage, str]]
+    messages: list[tuple[Message, str]]
     rows: list[Mail]
     urls: list[dict[int, str]]
 
