@@ -14,12 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from definitions.loader import load_units
-from definitions.units import UnitDirectory
+from duyet.engine import definitions, mail_directories
 from duyet.messages import CLI, MAIL_CLI, MAIL_KINDS, MAIL_STATUSES
 from duyet.records_bridge import cli_actor, records_transaction
 from duyet.settings import Settings, SettingsError, get_settings
-from notifications.sender import DeliveryReport, run_sender, send_due
+from notifications.sender import DeliveryReport, DirectoryOf, run_sender, send_due
 from records.engine import make_engine, session_factory
 from records.migrate import ensure_schema
 from records.models import Mail
@@ -102,7 +101,7 @@ def send(
     ] = 30.0,
 ) -> None:
     settings = get_settings()
-    directory = load_units(settings.units_path)
+    directory = mail_directories(definitions(settings))
     ensure_schema(settings.database_url)
     try:
         if once:
@@ -118,7 +117,7 @@ def send(
     typer.echo(MAIL_CLI["stopped"])
 
 
-async def _loop(settings: Settings, *, directory: UnitDirectory, interval: float) -> None:
+async def _loop(settings: Settings, *, directory: DirectoryOf, interval: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

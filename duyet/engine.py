@@ -7,6 +7,7 @@ what a cycle waits for. No Prefect here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from definitions.actors import stage_actors
-from definitions.loader import load_calendar, load_plan, load_processes, load_units
+from definitions.loader import (
+    DefinitionError,
+    load_calendar,
+    load_plan,
+    load_processes,
+    load_units,
+)
 from definitions.plan import Plan, PlanLine
 from definitions.process import ProcessDefinition
 from definitions.process import Stage as StageDefinition
@@ -164,6 +171,21 @@ def definitions(settings: Settings) -> Definitions:
 def units_of_cycle(session: Session, defs: Definitions, *, cycle_id: str) -> UnitDirectory:
     """The unit directory of the plan the cycle belongs to."""
     return defs.units(get_cycle(session, cycle_id=cycle_id).plan_key)
+
+
+def mail_directories(defs: Definitions) -> Callable[[Session, str | None], UnitDirectory]:
+    """For the sender: the directory of the plan a mail's cycle belongs to; the installation's
+    for a mail about no cycle, or of a plan no longer in the definitions (its mail still goes)."""
+
+    def of(session: Session, cycle_id: str | None) -> UnitDirectory:
+        if cycle_id is None:
+            return defs.directory
+        try:
+            return units_of_cycle(session, defs, cycle_id=cycle_id)
+        except DefinitionError:
+            return defs.directory
+
+    return of
 
 
 def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.datetime) -> CycleView:

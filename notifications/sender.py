@@ -33,6 +33,9 @@ from records.engine import make_engine, session_factory
 from records.outbox import claim_due, due_mail, get_mail, mark_failed, mark_sent, release_claims
 
 T = TypeVar("T")
+# The unit directory a mail goes out under, from the cycle it is about (None: no cycle): its
+# plan's department gives the envelope sender and the Office told of a dead letter.
+DirectoryOf = Callable[[Session, str | None], UnitDirectory]
 ACTOR = "mailer"
 CHUNK = 25  # rows claimed at a time
 DEFAULT_LIMIT = 5000  # rows per run
@@ -66,19 +69,20 @@ async def deliver_due(
     sessions: sessionmaker[Session],
     settings: Settings,
     *,
-    directory: UnitDirectory,
+    directory: UnitDirectory | DirectoryOf,
     now: datetime | None = None,
     limit: int = DEFAULT_LIMIT,
     rng: random.Random | None = None,
 ) -> DeliveryReport:
-    """Send the due rows (up to `limit`) over one connection, reopened if the server drops it."""
+    """Send the due rows (up to `limit`) over one connection, reopened if the server drops it;
+    `directory` is the one department's, or how to find each mail's (several plans)."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else audit.utcnow
     connection = Connection(settings)
     report = DeliveryReport(server=connection.server)
     with sessions.begin() as session:
         if not due_mail(session, now=clock(), limit=1):
             return report
-    run = _Run(sessions, settings, directory, connection, report, clock, rng)
+    run = _Run(sessions, settings, _directory_of(directory), connection, report, clock, rng)
     try:
         await connection.open()
     except CONNECTION_ERRORS as error:
@@ -98,8 +102,15 @@ class _Claimed:
 
     mail_id: int
     recipient: str
+    directory: UnitDirectory
     materials: Materials | None
     error: str | None = None
+
+
+def _directory_of(directory: UnitDirectory | DirectoryOf) -> DirectoryOf:
+    if isinstance(directory, UnitDirectory):
+        return lambda _session, _cycle_id: directory
+    return directory
 
 
 @dataclass
@@ -111,7 +122,7 @@ class _Run:
 
     sessions: sessionmaker[Session]
     settings: Settings
-    directory: UnitDirectory
+    directory_of: DirectoryOf
     connection: Connection
     report: DeliveryReport
     clock: Callable[[], datetime]
@@ -160,18 +171,19 @@ class _Run:
         found = []
         with self.sessions.begin() as session:
             for mail in claim_due(session, now=moment, lease=lease, limit=limit):
+                directory = self.directory_of(session, mail.cycle_id)
                 try:
                     materials = gather(session, mail, settings=self.settings)
                 except (LinkMismatch, MissingDocument, ValueError) as error:
-                    found.append(_Claimed(mail.id, mail.to_addr, None, _error(error)))
+                    found.append(_Claimed(mail.id, mail.to_addr, directory, None, _error(error)))
                     continue
                 session.expunge(mail)  # built on another thread, after the commit
-                found.append(_Claimed(mail.id, mail.to_addr, materials))
+                found.append(_Claimed(mail.id, mail.to_addr, directory, materials))
         return found
 
     def _build(self, row: _Claimed) -> bytes:
         assert row.materials is not None
-        return wire(build(row.materials, settings=self.settings, directory=self.directory))
+        return wire(build(row.materials, settings=self.settings, directory=row.directory))
 
     async def _one(self, row: _Claimed, built: asyncio.Future[bytes]) -> bool:
         """Try one row; False when the run must stop (server gone)."""
@@ -192,7 +204,7 @@ class _Run:
         try:
             await self.connection.send(
                 message,
-                sender=sender_address(self.settings, self.directory),
+                sender=sender_address(self.settings, row.directory),
                 recipient=row.recipient,
             )
         except CONNECTION_ERRORS as error:
@@ -216,7 +228,8 @@ class _Run:
     def _failed(self, mail_id: int, error: str) -> None:
         moment = self.clock()
         with self.sessions.begin() as session:
-            attempts = get_mail(session, mail_id=mail_id).attempts + 1
+            failed = get_mail(session, mail_id=mail_id)
+            attempts = failed.attempts + 1
             mail = mark_failed(
                 session,
                 mail_id=mail_id,
@@ -230,7 +243,7 @@ class _Run:
                 notify_dead_letter(
                     session,
                     settings=self.settings,
-                    directory=self.directory,
+                    directory=self.directory_of(session, failed.cycle_id),
                     mail_id=mail_id,
                     actor=ACTOR,
                     now=moment,
@@ -248,7 +261,7 @@ async def run_sender(
     sessions: sessionmaker[Session],
     settings: Settings,
     *,
-    directory: UnitDirectory,
+    directory: UnitDirectory | DirectoryOf,
     interval: float,
     stop: asyncio.Event,
     on_report: Callable[[DeliveryReport], None] | None = None,
@@ -268,7 +281,7 @@ async def run_sender(
 def send_due(
     settings: Settings,
     *,
-    directory: UnitDirectory,
+    directory: UnitDirectory | DirectoryOf,
     now: datetime | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> DeliveryReport:

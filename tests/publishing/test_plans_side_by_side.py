@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
-from duyet.engine import Definitions, definitions, evaluate
+from duyet.engine import Definitions, definitions, evaluate, mail_directories
 from duyet.records_bridge import record_import
 from duyet.settings import Settings, get_settings
+from notifications.sender import send_due
 from publishing.issue import Issued, ensure_signing_keys, issue_cycle_document
 from publishing.signing import verify_pdf
 from records.cycles import advance_stage
@@ -24,6 +25,7 @@ from tasks.mail import published
 from tests.factories import OTHER_PLAN
 from tests.portal.conftest import portal_env
 from tests.portal.factories import SEED_PLAN, now, open_at
+from tests.smtp_sink import smtp_sink
 
 CODE = "2.1.a"  # in both plans, led by each department's Văn phòng
 
@@ -109,3 +111,21 @@ def test_the_document_goes_to_the_plans_own_recipients(
 ) -> None:
     sent = cycles[OTHER_PLAN][2]
     assert sent and {m.to_addr.rsplit("@", 1)[1] for m in sent} == {"stp.example"}
+
+
+def test_each_plans_mail_leaves_from_its_own_department(
+    settings: Settings, cycles: dict[str, tuple[list[Mail], Issued, list[Mail]]]
+) -> None:
+    with smtp_sink() as (controller, recorder):
+        mailer = settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": controller.port}
+        )
+        report = send_due(mailer, directory=mail_directories(definitions(mailer)))
+    assert report.error is None and report.sent == len(recorder.messages)
+    for plan_id, domain in ((SEED_PLAN, "svhttdl.example"), (OTHER_PLAN, "stp.example")):
+        requests, _issued, distributed = cycles[plan_id]
+        ids = {m.message_id.strip("<>") for m in (*requests, *distributed)}
+        received = [r for r in recorder.messages if r.message["Message-ID"].strip("<>") in ids]
+        assert len(received) == len(ids), plan_id
+        assert {r.envelope_from for r in received} == {f"duyet@{domain}"}, plan_id
+        assert all(domain in str(r.message["From"]) for r in received), plan_id
