@@ -134,9 +134,11 @@ async def play(
     lines: list[tuple[str, str]],
     *,
     midway: Callable[[], None] | None = None,
+    sweep_every: float = SWEEP_EVERY,
 ) -> Outcome:
     """Open every (plan id, code) line and answer every request until all are published;
-    `midway` (a fault, say) is called once half of them are, while the answers go on."""
+    `midway` (a fault, say) is called once half of them are, while the answers go on; the
+    reconciler runs every `sweep_every` seconds."""
     locked_before = stack.log_count(LOCKED, *RECORDS_CHILDREN)
     prefect_before = stack.log_count(LOCKED, "prefect-server")
     tally, seen = Tally(), list[Arrival]()
@@ -160,7 +162,7 @@ async def play(
             if time.monotonic() - began > TIMEOUT:
                 where = sorted(f"{c.line_code}:{c.stage}" for c in found[1] if c.id not in found[0])
                 raise TimeoutError(f"not done after {TIMEOUT:.0f} s: {', '.join(where)}")
-            if time.monotonic() - swept > SWEEP_EVERY:
+            if time.monotonic() - swept > sweep_every:
                 swept = time.monotonic()
                 with stack.prefect():
                     tally.reconciled += len(await reconcile(stack.settings))

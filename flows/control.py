@@ -79,14 +79,10 @@ class Draft:
     media_type: str
 
 
-async def start_cycle(
+def open_with_draft(
     settings: Settings, *, plan_id: str, code: str, actor: str, draft: Draft | None = None
-) -> tuple[str, str]:
-    """Open a cycle for a plan line in the records, then start its run; (cycle id, run id).
-
-    If Prefect cannot be reached the cycle stays open without a run, and the reconciler
-    starts it later: the error is raised all the same, for the caller to report.
-    """
+) -> str:
+    """Open a cycle of the line in the records, with its first draft when given; its id."""
     defs = definitions(settings)
     line = defs.line(plan_id, code)
     now = _now()
@@ -112,7 +108,18 @@ async def start_cycle(
                 max_bytes=settings.max_document_bytes,
                 now=now,
             )
-        cycle_id = cycle.id
+        return cycle.id
+
+
+async def start_cycle(
+    settings: Settings, *, plan_id: str, code: str, actor: str, draft: Draft | None = None
+) -> tuple[str, str]:
+    """Open a cycle for a plan line in the records, then start its run; (cycle id, run id).
+
+    If Prefect cannot be reached the cycle stays open without a run, and the reconciler
+    starts it later: the error is raised all the same, for the caller to report.
+    """
+    cycle_id = open_with_draft(settings, plan_id=plan_id, code=code, actor=actor, draft=draft)
     async with get_client() as client:
         run = await start_run(client, settings, view_of(settings, cycle_id))
     return cycle_id, str(run.id)

@@ -79,25 +79,36 @@ def test_another_departments_line_runs_on_its_own_deployment(stack: Stack, tmp_p
     stack.wait_state(run_id, StateType.CANCELLED, timeout=30)
 
 
-def test_every_seed_line_can_be_started(stack: Stack, tmp_path: Path) -> None:
+# One line of each kind of process and first wait; every line of every plan goes through the
+# flow's body in-process (tests/test_every_line.py).
+EACH_KIND = {
+    "1.1": "review.opinions",  # the legal normative process
+    "2.1.a": "review",  # the default process, three departments review
+    "2.1.b": "review",  # quorum of two
+    "6.2": "review",  # silence consents
+    "6.3": "review",  # the first answer decides
+    "2.2.a": "approval",  # nobody reviews: straight to the Director's board
+}
+
+
+def test_a_line_of_each_kind_of_process_can_be_started(stack: Stack, tmp_path: Path) -> None:
     draft = tmp_path / "du-thao.txt"
     draft.write_text("Dự thảo", encoding="utf-8")
     started = []
-    for section in sorted({line.section for line in stack.plan.lines}):
+    for code in EACH_KIND:
         out = cli(
-            stack, "start", "--section", section, "--plan", stack.plan.id, "--draft", str(draft),
-            "--json",
+            stack, "start", code, "--plan", stack.plan.id, "--draft", str(draft), "--json"
         )  # fmt: skip
         started += json.loads(out)["started"]
-    assert sorted(s["code"] for s in started) == sorted(line.code for line in stack.plan.lines)
+    assert [s["code"] for s in started] == list(EACH_KIND)
     for item in started:
         wait_for(
             lambda item=item: stack.run(item["flow_run_id"]).state.type == StateType.PAUSED,
             timeout=300,
             what=f"{item['code']} suspended",
         )
-    stages = {stage_of(stack.settings, s["cycle_id"])[0] for s in started}
-    assert stages <= {"review", "approval", "review.opinions"}  # 1.1: the legal process
+    stages = {s["code"]: stage_of(stack.settings, s["cycle_id"])[0] for s in started}
+    assert stages == EACH_KIND
 
 
 def test_prefect_deploy_all_with_the_generated_yaml(stack: Stack, tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ def _cluster(
         "DUYET_CHECKOUT_DIR": str(PROJECT_ROOT),  # every worker machine's checkout
         "DUYET_POOL_CONCURRENCY": "8",
         "DUYET_LINE_CONCURRENCY": "2",
-        "DUYET_RUN_LEASE_SECONDS": "60",  # a run lost with its worker is replaced within a minute
+        "DUYET_RUN_LEASE_SECONDS": "30",  # a run lost with its worker is replaced soon after
     } | extra
     server = prefect_env(root / "prefect") | redis_settings(REDIS_HOST, REDIS_PORT, redis_number)
     server |= {

@@ -26,6 +26,9 @@ pytestmark = [pytest.mark.scale, pytest.mark.timeout(900)]
 # (a run killed with its worker waits out DUYET_RUN_LEASE_SECONDS), 3-5 minutes in all; the
 # seed plan's 44 lines alone took over 6 minutes on one `duyet up` (docs/benchmarks.md).
 LINES_PER_PLAN = os.environ.get("DUYET_SCALE_LINES", "4")
+# The reconciler's pass (every 5 minutes in production): here often, so that the run killed with
+# its worker is replaced soon after its lease (DUYET_RUN_LEASE_SECONDS, 30 s here) lapses.
+SWEEP_EVERY = 5.0
 
 
 def per_plan() -> int | None:
@@ -48,7 +51,11 @@ def test_every_cycle_published_once_and_every_mail_delivered_through_kills(
     with running_cluster(tmp_path) as cluster:
         lines = cluster.lines(per_plan())
         killed: list[int] = []
-        outcome = asyncio.run(play(cluster, lines, midway=lambda: faults(cluster, killed)))
+
+        def midway() -> None:
+            faults(cluster, killed)
+
+        outcome = asyncio.run(play(cluster, lines, midway=midway, sweep_every=SWEEP_EVERY))
         url = cluster.settings.database_url
         wait_for(lambda: _pending(url) == 0, timeout=60, what="the outbox to drain")
         with reading(url) as session:
