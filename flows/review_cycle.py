@@ -78,17 +78,7 @@ def review_cycle(plan_id: str, code: str, cycle_id: str | None = None) -> str:
             attempts[place] = attempt + 1
             suspend_flow_run(wait_for_input=Resume, key=wait_key(*place, attempt))
             continue
-        apply_step(
-            StepRequest(
-                cycle_id=cycle_id,
-                stage=view.stage,
-                round=view.round,
-                step=view.step,
-                target=view.target,
-                verdict=view.verdict,
-                by_silence=view.by_silence,
-            )
-        )
+        apply_step(StepRequest.of(view))
         if view.step == StepKind.BACK_TO_DRAFT:
             name = cycle_run_name(plan_id, code, view.round + 1)
             rename_run(RunName(flow_run_id=run_id, name=name))

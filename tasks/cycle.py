@@ -55,6 +55,19 @@ class StepRequest(Frozen):
     verdict: Verdict | None
     by_silence: bool = False
 
+    @classmethod
+    def of(cls, view: CycleView) -> StepRequest:
+        """The step the stage rules chose for the cycle as `view` shows it."""
+        return cls(
+            cycle_id=view.cycle_id,
+            stage=view.stage,
+            round=view.round,
+            step=view.step,
+            target=view.target,
+            verdict=view.verdict,
+            by_silence=view.by_silence,
+        )
+
 
 def _key(_: TaskRunContext, parameters: dict[str, Any]) -> str:
     request = parameters["request"]

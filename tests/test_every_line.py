@@ -52,17 +52,7 @@ def first_wait(plan_id: str, code: str, cycle_id: str) -> tuple[str, str, int]:
             )
             return wait_key(view.stage, view.round, 0), view.stage, queued
         assert view.step != StepKind.DONE, (code, view.status)
-        apply_step.fn(
-            StepRequest(
-                cycle_id=cycle_id,
-                stage=view.stage,
-                round=view.round,
-                step=view.step,
-                target=view.target,
-                verdict=view.verdict,
-                by_silence=view.by_silence,
-            )
-        )
+        apply_step.fn(StepRequest.of(view))
     raise AssertionError(f"{plan_id} {code}: no wait after 10 steps")
 
 
