@@ -32,6 +32,7 @@ LABELS = {
     "portal_503": "portal 503s",
     "opened_s": "opening every line (s)",
     "reconciled": "runs the reconciler restarted or resumed",
+    "start_refused": "runs Prefect refused to create (left to the reconciler)",
     "duyet_msgs_per_s": "duyet sender (msg/s)",
     "raw_msgs_per_s": "raw aiosmtplib (msg/s)",
     "import_s": "import + lint, in-process (s)",

@@ -14,7 +14,12 @@ from uuid import UUID
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import arun_deployment
-from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
+from prefect.exceptions import (
+    FlowPauseTimeout,
+    NotPausedError,
+    ObjectNotFound,
+    PrefectHTTPStatusError,
+)
 from prefect.flow_runs import aresume_flow_run
 from prefect.states import Cancelled, Crashed
 
@@ -142,6 +147,11 @@ async def resume_if_decided(
     except (NotPausedError, FlowPauseTimeout, ObjectNotFound):
         return Nudge.NOT_PAUSED
     except RuntimeError:  # the server refused: the run moved on meanwhile
+        return Nudge.NOT_PAUSED
+    except PrefectHTTPStatusError as error:
+        # 409: the portal and the reconciler resumed it at the same moment; the other won.
+        if error.response.status_code != 409:
+            raise
         return Nudge.NOT_PAUSED
     return Nudge.RESUMED
 

@@ -26,8 +26,10 @@ def pg_admin_engine() -> Iterator[Engine]:
         if os.environ.get("DUYET_REQUIRE_PG") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    yield engine
-    engine.dispose()
+    try:
+        yield engine
+    finally:  # also when an exception is thrown in (used as a context manager)
+        engine.dispose()
 
 
 def pg_database(admin: Engine, prefix: str = "duyet_t") -> Iterator[str]:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from definitions.stage_rules import Verdict
 from duyet.cli import app
 from duyet.engine import definitions
-from flows.control import view_of
+from flows.control import Nudge, resume_if_decided, view_of
 from records.audit import canonical_json
 from records.decisions import record_decision
 from records.engine import session_scope
@@ -103,6 +103,37 @@ def test_the_reconciler_resumes_a_decided_stage_nobody_resumed(stack: Stack) -> 
     assert stack.run(run_id).state.type == StateType.PAUSED  # stuck without the reconciler
     stack.sweep(dt.datetime.now(dt.UTC))
     suspended_at(stack, cycle_id, run_id, "approval", 1)
+
+
+def test_resumes_at_the_same_moment_move_the_cycle_once(stack: Stack) -> None:
+    """The portal's resume and the reconciler's can meet: Prefect takes them all, or answers
+    one "not paused" or, on PostgreSQL, 409 (its run input's key taken: the scale tier meets it);
+    none may fail the caller, and the cycle moves once, with one approval request."""
+    cycle_id, run_id = open_line(stack, "4.3.a")  # one reviewer: Sở Nội vụ
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    view = view_of(stack.settings, cycle_id)
+    with session_scope(stack.settings.database_url) as session:
+        record_decision(
+            session,
+            cycle_id=cycle_id,
+            stage="review",
+            round=1,
+            reviewer_unit="so-noi-vu",
+            reviewer_person="Chuyên viên Sở Nội vụ",
+            verdict=Verdict.APPROVE,
+            comment="Đồng ý",
+            document_sha256=view.document_sha256 or "",
+        )
+
+    async def together() -> list[Nudge]:
+        return list(
+            await asyncio.gather(*(resume_if_decided(stack.settings, cycle_id) for _ in range(4)))
+        )
+
+    outcomes = asyncio.run(together())
+    assert Nudge.RESUMED in outcomes and set(outcomes) <= {Nudge.RESUMED, Nudge.NOT_PAUSED}
+    suspended_at(stack, cycle_id, run_id, "approval", 1)
+    assert len(mails(stack, cycle_id, "approval_request")) == 1
 
 
 def test_the_sweeper_anchors_the_audit_chain_on_the_prefect_server(
