@@ -43,6 +43,23 @@ def deadline_day(stack: Stack, cycle_id: str) -> dt.date:
     return view.stage_deadline.astimezone(definitions(stack.settings).timezone).date()
 
 
+def interior_approves(stack: Stack, cycle_id: str) -> None:
+    """Sở Nội vụ's approval of 4.3.a's review, recorded without resuming the run."""
+    view = view_of(stack.settings, cycle_id)
+    with session_scope(stack.settings.database_url) as session:
+        record_decision(
+            session,
+            cycle_id=cycle_id,
+            stage="review",
+            round=1,
+            reviewer_unit="so-noi-vu",
+            reviewer_person="Chuyên viên Sở Nội vụ",
+            verdict=Verdict.APPROVE,
+            comment="Đồng ý",
+            document_sha256=view.document_sha256 or "",
+        )
+
+
 def test_reminder_then_escalation_to_the_head_then_the_board(stack: Stack) -> None:
     code = "1.6"  # one reviewer: Phòng Tổ chức - Pháp chế; reminders 2 and 1 days before
     cycle_id, run_id = open_line(stack, code)
@@ -86,19 +103,7 @@ def test_the_reconciler_resumes_a_decided_stage_nobody_resumed(stack: Stack) -> 
     code = "4.3.a"  # one reviewer: Sở Nội vụ
     cycle_id, run_id = open_line(stack, code)
     suspended_at(stack, cycle_id, run_id, "review", 1)
-    view = view_of(stack.settings, cycle_id)
-    with session_scope(stack.settings.database_url) as session:  # decided, but no resume
-        record_decision(
-            session,
-            cycle_id=cycle_id,
-            stage="review",
-            round=1,
-            reviewer_unit="so-noi-vu",
-            reviewer_person="Chuyên viên Sở Nội vụ",
-            verdict=Verdict.APPROVE,
-            comment="Đồng ý",
-            document_sha256=view.document_sha256 or "",
-        )
+    interior_approves(stack, cycle_id)  # decided, but no resume
     time.sleep(3)
     assert stack.run(run_id).state.type == StateType.PAUSED  # stuck without the reconciler
     stack.sweep(dt.datetime.now(dt.UTC))
@@ -111,19 +116,7 @@ def test_resumes_at_the_same_moment_move_the_cycle_once(stack: Stack) -> None:
     none may fail the caller, and the cycle moves once, with one approval request."""
     cycle_id, run_id = open_line(stack, "4.3.a")  # one reviewer: Sở Nội vụ
     suspended_at(stack, cycle_id, run_id, "review", 1)
-    view = view_of(stack.settings, cycle_id)
-    with session_scope(stack.settings.database_url) as session:
-        record_decision(
-            session,
-            cycle_id=cycle_id,
-            stage="review",
-            round=1,
-            reviewer_unit="so-noi-vu",
-            reviewer_person="Chuyên viên Sở Nội vụ",
-            verdict=Verdict.APPROVE,
-            comment="Đồng ý",
-            document_sha256=view.document_sha256 or "",
-        )
+    interior_approves(stack, cycle_id)
 
     async def together() -> list[Nudge]:
         return list(
