@@ -177,11 +177,15 @@ def mail_directories(defs: Definitions) -> Callable[[Session, str | None], UnitD
     """For the sender: the directory of the plan a mail's cycle belongs to; the installation's
     for a mail about no cycle, or of a plan no longer in the definitions (its mail still goes)."""
 
+    plans: dict[str, str] = {}  # cycle id -> plan id, which never changes: one read a cycle
+
     def of(session: Session, cycle_id: str | None) -> UnitDirectory:
         if cycle_id is None:
             return defs.directory
+        if cycle_id not in plans:
+            plans[cycle_id] = get_cycle(session, cycle_id=cycle_id).plan_key
         try:
-            return units_of_cycle(session, defs, cycle_id=cycle_id)
+            return defs.units(plans[cycle_id])
         except DefinitionError:
             return defs.directory
 

@@ -21,7 +21,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 
 from duyet.settings import get_settings
 from records import audit
-from records.engine import session_scope
+from records.engine import read_scope
 
 ANCHOR_KEY = "audit-anchor"
 DESCRIPTION = "Mốc đầu chuỗi nhật ký kiểm toán (seq, mã băm), để đối chiếu khi kiểm tra chuỗi."
@@ -59,7 +59,7 @@ def _rows(data: Any) -> list[tuple[int, str]]:
 @task(cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5)
 async def anchor_audit_chain() -> int | None:
     """Publish the chain's head unless the latest anchor already holds it; its seq, or None."""
-    with session_scope(get_settings().database_url) as session:
+    with read_scope(get_settings().database_url) as session:
         current = audit.head(session)
     if current is None:
         return None
