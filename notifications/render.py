@@ -49,6 +49,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the code: no stat() on every render
         keep_trailing_newline=True,
     )
     env.filters["dmy"] = _dmy

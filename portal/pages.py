@@ -30,6 +30,7 @@ def make_templates(timezone: str) -> Jinja2Templates:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the code: no stat() on every render
     )
 
     def local(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

@@ -26,7 +26,8 @@ from portal.pages import HTML, attachment, page
 from publishing.render import render_document
 from records.cycles import get_cycle
 from records.documents import document_content, versions_of_cycle
-from records.engine import read_scope, session_scope
+from records.engine import read_scope
+from records.grouped import group_commit
 
 logger = logging.getLogger("duyet.portal")
 router = APIRouter(tags=["reviewers"])
@@ -56,8 +57,8 @@ def show(request: Request, shown: LinkPage) -> HTMLResponse:
 
 
 def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
-    # The page is read beside SQLite's writer; only the opening (a GET's) takes the write lock,
-    # in a short transaction of its own before the answer: a page is never shown unlogged.
+    # The page is read beside SQLite's writer; the opening (a GET's) is written before the
+    # answer, committed with the other pages' openings of the moment: never shown unlogged.
     now = _now()
     url = portal.settings.database_url
     with read_scope(url) as session:
@@ -70,8 +71,9 @@ def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
             now=now,
         )
     if client is not None and shown.genuine:
-        with session_scope(url) as session:
-            log_opening(session, raw_token=token, client=client, now=now)
+        group_commit(url).write(
+            lambda session: log_opening(session, raw_token=token, client=client, now=now)
+        )
     return shown
 
 

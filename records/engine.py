@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 20
 # Errors that say the database cannot be used right now, not that the request or the schema is
 # wrong: SQLite's result codes (extended codes share the prefix) and PostgreSQL's SQLSTATE
 # classes (connection, resources, operator intervention, system error, rollback) and codes.
@@ -43,6 +44,12 @@ def make_engine(url: str, *, read_only: bool = False, **options: Any) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if read_only and parsed.get_backend_name() == "postgresql":
         options["execution_options"] = {"postgresql_readonly": True}
+    if is_sqlite:
+        # A file, not a server: nothing to ping, and a connection costs a file handle, not a
+        # server process. Pooled connections beyond the pool's size are closed when returned,
+        # and every new one pays its PRAGMAs: keep as many as the portal's threads use at once.
+        options.pop("pool_pre_ping", None)
+        options.setdefault("pool_size", SQLITE_POOL_SIZE)
     engine = create_engine(url, **options)
     if is_sqlite:
         _configure_sqlite(engine, read_only=read_only)
