@@ -97,8 +97,8 @@ class GroupCommit:
                 try:
                     with session.begin_nested():
                         outcomes.append((job, job.write(session), None))
-                except Exception as failure:  # this write's own: its savepoint is undone
-                    outcomes.append((job, None, failure))
+                except Exception as raised:  # this write's own: its savepoint is undone
+                    outcomes.append((job, None, raised))
         for job, result, failure in outcomes:  # committed: tell each caller
             if failure is None:
                 job.done.set_result(result)
