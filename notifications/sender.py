@@ -27,7 +27,7 @@ from duyet.settings import Settings, SettingsError
 from notifications.links import LinkMismatch
 from notifications.message import Materials, MissingDocument, build, gather, sender_address, wire
 from notifications.notices import notify_dead_letter
-from notifications.smtp import CONNECTION_ERRORS, Connection
+from notifications.smtp import CONNECTION_ERRORS, SEND_ERRORS, Connection
 from records import audit
 from records.engine import make_engine, session_factory
 from records.outbox import claim_due, due_mail, get_mail, mark_failed, mark_sent, release_claims
@@ -117,8 +117,9 @@ def _directory_of(directory: UnitDirectory | DirectoryOf) -> DirectoryOf:
 class _Run:
     """One run: the event loop talks SMTP; the records are read and written one transaction
     at a time, in order, on a thread of their own; messages are built on another, the next
-    while the one before is sent. A mail goes to the server only once the one before it is
-    recorded sent: a crash between acceptance and record resends one mail, never more."""
+    while the one before is sent. A mail's envelope (MAIL FROM, RCPT TO) goes out while the one
+    before is being recorded sent; its DATA, which the server's acceptance answers, only once
+    that is done: a crash between acceptance and record resends one mail, never more."""
 
     sessions: sessionmaker[Session]
     settings: Settings
@@ -129,6 +130,7 @@ class _Run:
     rng: random.Random | None
     records: ThreadPoolExecutor = field(init=False)
     builder: ThreadPoolExecutor = field(init=False)
+    _marking: asyncio.Future[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.records = ThreadPoolExecutor(1, thread_name_prefix="mailer-records")
@@ -136,7 +138,10 @@ class _Run:
 
     async def deliver(self, limit: int) -> None:
         try:
-            await self._deliver(limit)
+            try:
+                await self._deliver(limit)
+            finally:
+                await self._recorded()
         finally:
             self.records.shutdown(cancel_futures=True)
             self.builder.shutdown(cancel_futures=True)
@@ -196,34 +201,46 @@ class _Run:
             await self._in_records(self._failed, row.mail_id, _error(error))
             return True
         if not self.connection.connected:
+            await self._recorded()  # a new connection: nothing to overlap with
             try:
                 await self.connection.open()
             except CONNECTION_ERRORS as error:
                 self.report.error = _describe(error)
                 return False
+        sender = sender_address(self.settings, row.directory)
+        try:  # the envelope goes out while the mail before is being recorded sent
+            await self.connection.address(message, sender=sender, recipient=row.recipient)
+        except SEND_ERRORS as error:
+            await self._refused(row, error)
+            return True
+        await self._recorded()  # only then may the server accept this one
         try:
-            await self.connection.send(
-                message,
-                sender=sender_address(self.settings, row.directory),
-                recipient=row.recipient,
-            )
-        except CONNECTION_ERRORS as error:
-            # The server may have taken the message before the line went: it may come twice.
-            await self._in_records(self._failed, row.mail_id, _describe(error))
-            await self.connection.close()
+            await self.connection.hand_over(message)
+        except SEND_ERRORS as error:
+            await self._refused(row, error)
             return True
-        except aiosmtplib.SMTPException as error:
-            await self._in_records(self._failed, row.mail_id, _describe(error))
-            if getattr(error, "code", None) == 421:  # "service closing": reconnect for the next
-                await self.connection.close()
-            return True
-        await self._in_records(self._mark_sent, row.mail_id)
-        self.report.sent += 1
+        self._marking = asyncio.ensure_future(self._in_records(self._mark_sent, row.mail_id))
         return True
+
+    async def _recorded(self) -> None:
+        """Wait until the mail handed over last is recorded sent (raises what recording did)."""
+        marking, self._marking = self._marking, None
+        if marking is not None:
+            await marking
+
+    async def _refused(self, row: _Claimed, error: BaseException) -> None:
+        await self._in_records(self._failed, row.mail_id, _describe(error))
+        if isinstance(error, CONNECTION_ERRORS):
+            # After DATA the server may have taken the message before the line went: it may
+            # come twice (same Message-ID).
+            await self.connection.close()
+        elif getattr(error, "code", None) == 421:  # "service closing": reconnect for the next
+            await self.connection.close()
 
     def _mark_sent(self, mail_id: int) -> None:
         with self.sessions.begin() as session:
             mark_sent(session, mail_id=mail_id, actor=ACTOR, now=self.clock())
+        self.report.sent += 1
 
     def _failed(self, mail_id: int, error: str) -> None:
         moment = self.clock()

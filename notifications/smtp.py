@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import aiosmtplib
 
 from duyet.settings import Settings, SettingsError
@@ -16,6 +19,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+
+# What fails one message: the connection's end, or the server refusing it.
+SEND_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, aiosmtplib.SMTPException)
 
 
 class Connection:
@@ -54,12 +60,36 @@ class Connection:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             await client.login(settings.smtp_username, password)
 
-    async def send(self, message: bytes, *, sender: str, recipient: str) -> None:
-        """Hand one message (as `message.wire` makes it) over; returns once the server has
-        accepted it (250 after DATA)."""
+    async def address(self, message: bytes, *, sender: str, recipient: str) -> None:
+        """The envelope of `message` (MAIL FROM with its size, RCPT TO): the server takes
+        nothing yet, and forgets the envelope if the connection ends before `hand_over`."""
+        client = self._client_or_raise()
+        options = [f"size={len(message)}"] if client.supports_extension("size") else []
+        async with self._resetting(client):
+            await client.mail(sender, options=options)
+            await client.rcpt(recipient)
+
+    async def hand_over(self, message: bytes) -> None:
+        """DATA for the envelope `address` opened: returns once the server has accepted it."""
+        client = self._client_or_raise()
+        async with self._resetting(client):
+            await client.data(message)
+
+    def _client_or_raise(self) -> aiosmtplib.SMTP:
         if self._client is None:
             raise aiosmtplib.SMTPServerDisconnected("not connected")
-        await self._client.sendmail(sender, [recipient], message)
+        return self._client
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _resetting(client: aiosmtplib.SMTP) -> AsyncIterator[None]:
+        # As aiosmtplib's `sendmail`: a refusal resets the envelope for the next message.
+        try:
+            yield
+        except aiosmtplib.SMTPResponseException:
+            with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+                await client.rset()
+            raise
 
     async def close(self) -> None:
         client, self._client = self._client, None
