@@ -108,6 +108,7 @@ async def _prepare(api_url: str) -> UUID:
                 description="Baseline: suspend, then one mail.",
                 tags=["bench"],
                 parameters={},
+                forked=False,  # Prefect's own `python -m prefect.engine` per run
             )
             ids = await apply(client, [bare], project_dir=PROJECT_ROOT)
     return ids[f"{BARE_FLOW}/bare"]

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # slot: only runs between two waits count). Unset: no limit.
     pool_concurrency: int | None = Field(default=None, ge=1)
     line_concurrency: int | None = Field(default=None, ge=1)
+    # The Python of the workers' environment, which starts each flow run through the fork
+    # server (`python -m duyet.launch`). Unset: the interpreter `duyet deploy` runs in.
+    worker_python: str | None = None
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

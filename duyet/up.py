@@ -17,6 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
+from duyet import forkserver
 from duyet.engine import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
@@ -68,6 +69,7 @@ def stack_settings(environ: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     base = get_settings(environ)
     env = dict(environ)
     env.setdefault("DUYET_VAR_DIR", str(base.var_dir))
+    env.setdefault(forkserver.ENV, forkserver.address_for(base.var_dir))
     env.setdefault("DUYET_PUBLIC_BASE_URL", f"http://{base.portal_host}:{base.portal_port}")
     if not environ.get("DUYET_SECRET_KEY"):
         env["DUYET_SECRET_KEY"] = local_secret(base.var_dir)
@@ -150,6 +152,7 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
     # The sender polls twice a second: a stage's mail waits for it (docs/benchmarks.md), and an
     # idle poll is one indexed read.
     found = [
+        ("forkserver", [python, "-m", "duyet.forkserver"]),
         ("worker", [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process",
                     "--name", f"duyet-{socket.gethostname()}", "--limit", "10"]),
         ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "0.5"]),

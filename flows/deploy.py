@@ -90,5 +90,6 @@ async def apply(
             pull_steps=pull_steps,
             parameter_openapi_schema=schemas[spec.entrypoint],
             concurrency_limit=placement.concurrency(spec),
+            job_variables=placement.job_variables(spec),
         )
     return ids

@@ -4,6 +4,8 @@ and the prefect.yaml that says so."""
 from __future__ import annotations
 
 import datetime as dt
+import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,7 @@ class DeploymentSpec:
     parameters: dict[str, Any]
     schedules: list[Schedule] = field(default_factory=list)
     concurrency_limit: int | None = None
+    forked: bool = True  # started through the fork server (`Placement.launch_command`)
 
     @property
     def full_name(self) -> str:
@@ -70,10 +73,24 @@ class Placement:
     pool_concurrency: int | None = None
     line_concurrency: int | None = None
     checkout_dir: Path | None = None
+    worker_python: str | None = None
 
     @classmethod
     def of(cls, settings: Settings) -> Placement:
-        return cls(settings.pool_concurrency, settings.line_concurrency, settings.checkout_dir)
+        return cls(
+            settings.pool_concurrency,
+            settings.line_concurrency,
+            settings.checkout_dir,
+            settings.worker_python,
+        )
+
+    def launch_command(self) -> str:
+        """The command the process worker starts each flow run with: the launcher, which has
+        the fork server (`duyet.forkserver`) fork a warm child, or runs Prefect's engine."""
+        return shlex.join([self.worker_python or sys.executable, "-m", "duyet.launch"])
+
+    def job_variables(self, spec: DeploymentSpec) -> dict[str, Any]:
+        return {"command": self.launch_command()} if spec.forked else {}
 
     def concurrency(self, spec: DeploymentSpec) -> int | None:
         """The spec's own limit (the sweeper's 1), else the line limit for a review cycle."""

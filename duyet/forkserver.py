@@ -1,0 +1,307 @@
+"""Flow-run processes forked from a warm parent instead of started cold.
+
+Prefect's process worker starts every flow run — each new cycle and each resume after a
+decision — as a new `python -m prefect.engine` process, which imports Prefect, SQLAlchemy, the
+records' models, Jinja2 and the flow before running a line of it: 2 to 3 CPU-seconds and most of
+the time from a decision to the next stage's mail (docs/benchmarks.md). The fork server imports
+all that once and forks a child per flow run; the child runs Prefect's own engine entry point
+(`prefect/engine.py` as `__main__`), unchanged, with the environment, working directory and
+standard streams of the process the worker started.
+
+The worker still starts a process per run: `python -m duyet.launch`, the command duyet's
+deployments carry (`flows.deploy.LAUNCH_COMMAND`). It imports nothing but the standard library,
+hands its environment and streams over this server's socket, relays the worker's signals to the
+child and exits with the child's status: the worker sees the process it expects. Without a fork
+server (none configured, or not answering), the launcher becomes `python -m prefect.engine`.
+
+The socket is in Linux's abstract namespace (no path length limit, nothing left on disk), named
+after the stack's `var` folder; only processes of this server's own user are served
+(`SO_PEERCRED`), since a request is code run as that user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import runpy
+import selectors
+import signal
+import socket
+import struct
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from duyet.launch import ENV as ENV
+from duyet.launch import HEADER, abstract
+
+logger = logging.getLogger("duyet.forkserver")
+
+STREAMS = 3  # stdin, stdout, stderr, passed as file descriptors with the header
+REQUEST_TIMEOUT_S = 5.0
+PRELOAD = (
+    "prefect.engine",
+    "prefect.flow_engine",
+    "flows.review_cycle",
+    "flows.sweeper",
+    "flows.reports",
+    "publishing.issue",  # imported by the publication step only: once here, shared by all
+)
+
+
+def address_for(var_dir: Path) -> str:
+    """The name of the fork server of the stack whose data is in `var_dir`, in the abstract
+    socket namespace (`abstract`; an environment variable cannot hold its leading NUL)."""
+    digest = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:24]
+    return f"duyet-forkserver-{digest}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the launcher hands over: its arguments, environment and working directory."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Request:
+        data = json.loads(raw)
+        argv, env, cwd = data["argv"], data["env"], data["cwd"]
+        if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
+            raise ValueError("argv")
+        if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
+            raise ValueError("env")
+        if not isinstance(cwd, str):
+            raise ValueError("cwd")
+        return cls(argv=argv, env=env, cwd=cwd)
+
+    def encode(self) -> bytes:
+        return json.dumps({"argv": self.argv, "env": self.env, "cwd": self.cwd}).encode()
+
+
+@dataclass
+class _Child:
+    pid: int
+    connection: socket.socket
+
+
+class ForkServer:
+    """Accepts launchers on `address`; forks one child per request (`serve` returns in it)."""
+
+    def __init__(self, address: str) -> None:
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(abstract(address))
+        self.listener.listen(64)
+        self.children: dict[int, _Child] = {}
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._stopping = False
+
+    def serve(self) -> Request | None:
+        """Serve until stopped (None), or return the request in a forked child."""
+        selector = selectors.DefaultSelector()
+        for wake in (self._wake_read, self._wake_write):
+            wake.setblocking(False)
+        signal.set_wakeup_fd(self._wake_write.fileno(), warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the selector through the fd
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        selector.register(self.listener, selectors.EVENT_READ, "accept")
+        selector.register(self._wake_read, selectors.EVENT_READ, "wake")
+        while not self._stopping:
+            for key, _ in selector.select(timeout=1.0):
+                if key.data == "accept":
+                    request = self._accept(selector)
+                    if request is not None:  # this is the child
+                        selector.close()
+                        return request
+                elif key.data == "wake":
+                    with contextlib.suppress(BlockingIOError):
+                        self._wake_read.recv(4096)
+                else:
+                    self._launcher_spoke(selector, key.data)
+            self._reap(selector)
+        self._shutdown(selector)
+        return None
+
+    def _stop(self, *_: Any) -> None:
+        self._stopping = True
+
+    def _accept(self, selector: selectors.BaseSelector) -> Request | None:
+        connection, _ = self.listener.accept()
+        try:
+            request, streams = _receive(connection)
+        except (OSError, ValueError, KeyError, PermissionError) as error:
+            logger.warning("launch request refused: %s", error)
+            connection.close()
+            return None
+        pid = os.fork()
+        if pid == 0:
+            self._become_child(connection, streams)
+            return request
+        for stream in streams:
+            os.close(stream)
+        connection.sendall(f"pid {pid}\n".encode())
+        connection.setblocking(False)
+        self.children[pid] = _Child(pid, connection)
+        selector.register(connection, selectors.EVENT_READ, pid)
+        return None
+
+    def _become_child(self, connection: socket.socket, streams: list[int]) -> None:
+        signal.set_wakeup_fd(-1)
+        for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)
+        for target, stream in enumerate(streams):
+            os.dup2(stream, target)
+            os.close(stream)
+        for open_socket in (
+            self.listener,
+            self._wake_read,
+            self._wake_write,
+            connection,
+            *(child.connection for child in self.children.values()),
+        ):
+            open_socket.close()
+        self.children.clear()
+        logger.handlers.clear()  # the child logs as Prefect's engine sets up, to its streams
+
+    def _launcher_spoke(self, selector: selectors.BaseSelector, pid: int) -> None:
+        child = self.children.get(pid)
+        if child is None:
+            return
+        try:
+            data = child.connection.recv(64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # the launcher is gone (killed): so must its flow run be
+            selector.unregister(child.connection)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def _reap(self, selector: selectors.BaseSelector) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.children.pop(pid, None)
+            if child is None:
+                continue
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(child.connection)
+            with contextlib.suppress(OSError):
+                child.connection.setblocking(True)
+                child.connection.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+            child.connection.close()
+
+    def _shutdown(self, selector: selectors.BaseSelector) -> None:
+        """Stopped: the children get SIGTERM (their launchers then see them end), as a
+        stopped worker's flow processes do."""
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for child in list(self.children.values()):
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(child.pid, 0)
+                with contextlib.suppress(OSError):
+                    child.connection.setblocking(True)
+                    code = os.waitstatus_to_exitcode(status)
+                    child.connection.sendall(f"exit {code}\n".encode())
+            child.connection.close()
+        selector.close()
+        self.listener.close()
+
+
+def _receive(connection: socket.socket) -> tuple[Request, list[int]]:
+    """Read one request and its streams, from a process of this user only."""
+    credentials = connection.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+    )
+    _, uid, _ = struct.unpack("3i", credentials)
+    if uid != os.getuid():
+        raise PermissionError(f"a process of uid {uid}")
+    connection.settimeout(REQUEST_TIMEOUT_S)
+    header, streams, _, _ = socket.recv_fds(connection, HEADER.size, STREAMS)
+    if len(header) != HEADER.size or len(streams) != STREAMS:
+        for stream in streams:
+            os.close(stream)
+        raise ValueError("incomplete request")
+    (size,) = HEADER.unpack(header)
+    raw = b""
+    while len(raw) < size:
+        chunk = connection.recv(size - len(raw))
+        if not chunk:
+            raise ValueError("truncated request")
+        raw += chunk
+    try:
+        return Request.parse(raw), streams
+    except (ValueError, KeyError, TypeError):
+        for stream in streams:
+            os.close(stream)
+        raise
+
+
+def run_flow_run(request: Request) -> int:
+    """In the forked child: Prefect's engine entry point, as `python -m prefect.engine` runs it,
+    in the launcher's environment and folder; its exit status."""
+    import prefect.context
+    import prefect.engine
+
+    os.chdir(request.cwd)
+    os.environ.clear()
+    os.environ.update(request.env)
+    sys.argv = [prefect.engine.__file__, *request.argv]
+    prefect.context.refresh_global_settings_context()  # the settings of this environment
+    try:
+        runpy.run_path(prefect.engine.__file__, run_name="__main__")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def preload() -> None:
+    """Import what every flow run needs, before any fork (and start no thread doing it)."""
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    if threading.active_count() != 1:  # a thread would not survive the fork in the children
+        names = [t.name for t in threading.enumerate()]
+        raise RuntimeError(f"threads started while preloading: {names}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m duyet.forkserver", description=__doc__)
+    parser.add_argument("--var-dir", type=Path, help="the stack's var folder (names the socket)")
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    var_dir = args.var_dir
+    if var_dir is None:
+        from duyet.settings import get_settings
+
+        var_dir = get_settings().var_dir
+    preload()
+    server = ForkServer(address_for(var_dir))
+    logger.info("fork server ready (%d modules preloaded)", len(sys.modules))
+    request = server.serve()
+    if request is None:
+        return 0
+    return run_flow_run(request)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
