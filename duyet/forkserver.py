@@ -15,8 +15,9 @@ child and exits with the child's status: the worker sees the process it expects.
 server (none configured, or not answering), the launcher becomes `python -m prefect.engine`.
 
 The socket is in Linux's abstract namespace (no path length limit, nothing left on disk), named
-after the stack's `var` folder; only processes of this server's own user are served
-(`SO_PEERCRED`), since a request is code run as that user.
+`DUYET_FORKSERVER` (the worker's launchers read the same variable), or after the stack's `var`
+folder; only processes of this server's own user are served (`SO_PEERCRED`), since a request
+is code run as that user.
 """
 
 from __future__ import annotations
@@ -282,20 +283,20 @@ def preload() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m duyet.forkserver", description=__doc__)
-    parser.add_argument("--var-dir", type=Path, help="the stack's var folder (names the socket)")
+    parser.add_argument("--var-dir", type=Path, help="name the socket after this var folder")
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    var_dir = args.var_dir
-    if var_dir is None:
+    address = os.environ.get(ENV)  # as the worker's launchers will look for it
+    if args.var_dir is not None or not address:
         from duyet.settings import get_settings
 
-        var_dir = get_settings().var_dir
+        address = address_for(args.var_dir or get_settings().var_dir)
     preload()
-    server = ForkServer(address_for(var_dir))
+    server = ForkServer(address)
     logger.info("fork server ready (%d modules preloaded)", len(sys.modules))
     request = server.serve()
     if request is None:
