@@ -10,6 +10,8 @@ request through the API's bulk endpoint, then attached to the cycle (`attach_flo
 links are posted to, just before, and marked sent. At each size: the worker's and the portal's
 resident memory, the POST of a first answer on 20 of those links (the stage still waits for
 others: no resume), and `duyet status --json` run as the Office runs it (a new process).
+On the PostgreSQL stack (Prefect's database and the records): on SQLite, Prefect's server took
+most of 16 minutes to create the 10,000 runs, refusing many while its database was locked.
 """
 
 from __future__ import annotations
@@ -212,6 +214,7 @@ def level(stack: BenchStack, held: Held, rng: random.Random, repeats: int) -> Ou
         )
     info = {
         "n": len(held.cycles),
+        "db": stack.db,
         "status_lists": listed,
         "create_s": round(held.create_s, 1),
         "runs_refused_then_retried": held.refused,

@@ -166,7 +166,8 @@ def _hold(results: dict[str, Any]) -> list[str]:
         "",
         f"Memory from the smallest to the largest: worker {found['runner_rss_growth_pct']:+.1f} %, "
         f"portal {found['portal_rss_growth_pct']:+.1f} %. Making the cycles took "
-        f"{found[found['sizes'][-1]].get('create_s', '?')} s in all.",
+        f"{found[found['sizes'][-1]].get('create_s', '?')} s in all "
+        f"({found[found['sizes'][-1]].get('db', 'sqlite')}).",
     ]
     return [*out, ""]
 
