@@ -14,8 +14,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/duyet demo
 
+# The suite on $(TEST_WORKERS) pytest-xdist workers (tests sharing a costly fixture, such as the
+# stack, go to one worker: tests/conftest.py), then the `serial` tests alone (one stops the
+# PostgreSQL server). Both always run; either failing fails the target.
+TEST_WORKERS ?= 3
+
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	status=0; \
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not serial" || status=$$?; \
+	$(VENV)/bin/pytest -m serial || status=$$?; \
+	exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -88,7 +88,7 @@ def _serve(home: Path, port: int, log: IO[bytes], timeout: float) -> subprocess.
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
+def prefect_server(home: Path, *, timeout: float = 180) -> Iterator[Server]:
     """`prefect server start` on a free loopback port, its database under `home`."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -103,7 +103,7 @@ def prefect_server(home: Path, *, timeout: float = 60) -> Iterator[Server]:
         log.close()
 
 
-def restart_server(server: Server, *, timeout: float = 60) -> None:
+def restart_server(server: Server, *, timeout: float = 180) -> None:
     """Start the server again on its port and database (stopping it first if it still runs):
     the runs, deployments and work pool it had are all there again."""
     stop(server.process)

@@ -50,6 +50,8 @@ A = Verdict.APPROVE
 REQUESTS = ("review_request", "approval_request")
 LIVE = (StateType.PENDING, StateType.RUNNING)  # states only a live process holds
 Cycle = tuple[str, str]  # (cycle id, id of the flow run that opened it)
+# The first test using `waiting` also waits for its twelve cycles (`open_cycles`).
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
@@ -185,8 +187,9 @@ def open_cycles(
             expected.pop(0)
         return True
 
-    # Every run starts at once: on two busy cores the last may take a while.
-    wait_for(settled, timeout=60 + 10 * len(expected), what=f"{len(expected)} cycles suspended")
+    # Every run starts at once: on two busy cores (other tests beside, `make test` runs them in
+    # parallel) the last may take a while.
+    wait_for(settled, timeout=120 + 15 * len(expected), what=f"{len(expected)} cycles suspended")
     return opened
 
 

@@ -127,6 +127,7 @@ def pg_portal(pg_admin: Engine, tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.mark.pg
+@pytest.mark.serial  # every other test using PostgreSQL would fail meanwhile
 def test_postgres_down_then_back(pg_portal: Settings, pg_admin: Engine, ledger: Ledger) -> None:
     url = pg_portal.database_url
     opened = open_at(pg_portal, LINE, Stage.REVIEW)

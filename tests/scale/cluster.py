@@ -29,6 +29,7 @@ from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from duyet.supervisor import Child, http_ok, wait_until
 from duyet.up import children, deploy_all, first_start
 from records import migrate
+from records.engine import dispose_engines
 from tests.databases import pg_admin_engine, pg_database
 from tests.prefect_server import PREFECT, WORKER, free_port, prefect_env
 
@@ -162,6 +163,9 @@ def running_cluster(root: Path, *, env: dict[str, str] | None = None) -> Iterato
         admin = cleanup.enter_context(contextlib.contextmanager(pg_admin_engine)())
         fresh = contextlib.contextmanager(pg_database)
         records = cleanup.enter_context(fresh(admin, "duyet_scale"))
+        # This process's pooled connections to it closed before it is dropped, not left to
+        # the garbage collector (a ResourceWarning in whichever test runs then).
+        cleanup.callback(dispose_engines, records)
         prefect_db = cleanup.enter_context(fresh(admin, "prefect_scale"))
         db = cleanup.enter_context(redis_db())
         sink = Sink().start()
