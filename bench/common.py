@@ -84,6 +84,17 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and of its descendants (the worker beside its fork server,
+    with any flow run running), in MiB."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        below = [int(child) for child in children.read_text().split()]
+    except OSError:
+        below = []
+    return rss_mb(pid) + sum(tree_rss_mb(child) for child in below)
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 

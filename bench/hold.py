@@ -34,7 +34,7 @@ from prefect.client.schemas.objects import State
 from prefect.input.run_input import keyset_from_paused_state
 from prefect.states import Suspended, to_state_create
 
-from bench.common import Figures, Outcome, percentile, rss_mb
+from bench.common import Figures, Outcome, percentile, rss_mb, tree_rss_mb
 from bench.cycles import at_review, queue_for, review_lines, seed_plan
 from bench.people import LINK, open_form, post_answer
 from bench.stack import BenchStack
@@ -203,7 +203,7 @@ def level(stack: BenchStack, held: Held, rng: random.Random, repeats: int) -> Ou
         took, listed = status_ms(stack)
         runs.append(
             {
-                "runner_rss_mb": rss_mb(stack.pid("worker")),
+                "runner_rss_mb": tree_rss_mb(stack.pid("worker")),
                 "portal_rss_mb": rss_mb(stack.pid("portal")),
                 "post_p95_ms": percentile(posts, 95),
                 "post_p50_ms": percentile(posts, 50),

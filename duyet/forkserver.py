@@ -33,6 +33,7 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ logger = logging.getLogger("duyet.forkserver")
 
 STREAMS = 3  # stdin, stdout, stderr, passed as file descriptors with the header
 REQUEST_TIMEOUT_S = 5.0
+COMPANION_STOP_S = 30.0
 PRELOAD = (
     "prefect.engine",
     "prefect.flow_engine",
@@ -103,6 +105,13 @@ class ForkServer:
         self.children: dict[int, _Child] = {}
         self._wake_read, self._wake_write = socket.socketpair()
         self._stopping = False
+        self.signalled = False  # stopped by SIGTERM or SIGINT, not by the worker's end
+        self.companion: subprocess.Popen[bytes] | None = None  # the worker, when started here
+
+    def start_companion(self, command: list[str]) -> None:
+        """Start `command` (the worker) beside the server, in its process group; the server
+        stops when it ends, and stops it when stopped."""
+        self.companion = subprocess.Popen(command)
 
     def serve(self) -> Request | None:
         """Serve until stopped (None), or return the request in a forked child."""
@@ -133,6 +142,7 @@ class ForkServer:
 
     def _stop(self, *_: Any) -> None:
         self._stopping = True
+        self.signalled = True
 
     def _accept(self, selector: selectors.BaseSelector) -> Request | None:
         connection, _ = self.listener.accept()
@@ -170,6 +180,9 @@ class ForkServer:
         ):
             open_socket.close()
         self.children.clear()
+        if self.companion is not None:  # the server's, not this child's to wait for
+            self.companion.returncode = 0
+            self.companion = None
         logger.handlers.clear()  # the child logs as Prefect's engine sets up, to its streams
 
     def _launcher_spoke(self, selector: selectors.BaseSelector, pid: int) -> None:
@@ -188,39 +201,52 @@ class ForkServer:
                 os.kill(pid, signal.SIGKILL)
 
     def _reap(self, selector: selectors.BaseSelector) -> None:
-        while self.children:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            child = self.children.pop(pid, None)
-            if child is None:
+            if self.companion is not None and pid == self.companion.pid:
+                self.companion.returncode = os.waitstatus_to_exitcode(status)
+                logger.info("the worker ended (%s): stopping", self.companion.returncode)
+                self._stopping = True
                 continue
-            with contextlib.suppress(KeyError, ValueError):
-                selector.unregister(child.connection)
-            with contextlib.suppress(OSError):
-                child.connection.setblocking(True)
-                child.connection.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
-            child.connection.close()
+            child = self.children.pop(pid, None)
+            if child is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    selector.unregister(child.connection)
+                _tell_exit(child, status)
 
     def _shutdown(self, selector: selectors.BaseSelector) -> None:
-        """Stopped: the children get SIGTERM (their launchers then see them end), as a
-        stopped worker's flow processes do."""
+        """Stopped: the worker, then the children get SIGTERM (their launchers then see them
+        end), as a stopped worker's flow processes do."""
+        companion = self.companion
+        if companion is not None and companion.returncode is None:
+            companion.terminate()
+            try:
+                companion.wait(timeout=COMPANION_STOP_S)
+            except subprocess.TimeoutExpired:
+                companion.kill()
+                companion.wait()
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         for child in list(self.children.values()):
             with contextlib.suppress(ChildProcessError):
                 _, status = os.waitpid(child.pid, 0)
-                with contextlib.suppress(OSError):
-                    child.connection.setblocking(True)
-                    code = os.waitstatus_to_exitcode(status)
-                    child.connection.sendall(f"exit {code}\n".encode())
-            child.connection.close()
+                _tell_exit(child, status)
         selector.close()
         self.listener.close()
+
+
+def _tell_exit(child: _Child, status: int) -> None:
+    """Send the launcher its child's exit status (it exits with it) and hang up."""
+    with contextlib.suppress(OSError):
+        child.connection.setblocking(True)
+        child.connection.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+    child.connection.close()
 
 
 def _receive(connection: socket.socket) -> tuple[Request, list[int]]:
@@ -284,6 +310,12 @@ def preload() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m duyet.forkserver", description=__doc__)
     parser.add_argument("--var-dir", type=Path, help="name the socket after this var folder")
+    parser.add_argument(
+        "worker",
+        nargs=argparse.REMAINDER,
+        help="after --: the worker's command, started beside the server once it listens "
+        "(e.g. -- prefect worker start --pool duyet); the server lives as long as it",
+    )
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
@@ -295,12 +327,19 @@ def main(argv: list[str] | None = None) -> int:
         from duyet.settings import get_settings
 
         address = address_for(args.var_dir or get_settings().var_dir)
+        os.environ[ENV] = address  # for the worker started here
     preload()
     server = ForkServer(address)
     logger.info("fork server ready (%d modules preloaded)", len(sys.modules))
+    worker = args.worker[1:] if args.worker[:1] == ["--"] else args.worker
+    if worker:
+        server.start_companion(worker)
     request = server.serve()
-    if request is None:
-        return 0
+    if request is None:  # stopped: cleanly when asked to; as the worker ended when it did
+        code = server.companion.returncode if server.companion is not None else None
+        if server.signalled or code is None:
+            return 0
+        return code if code >= 0 else 128 - code
     return run_flow_run(request)
 
 

@@ -152,8 +152,9 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
     # The sender polls twice a second: a stage's mail waits for it (docs/benchmarks.md), and an
     # idle poll is one indexed read.
     found = [
-        ("forkserver", [python, "-m", "duyet.forkserver"]),
-        ("worker", [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process",
+        # The worker beside the fork server that starts its flow runs warm (duyet.forkserver).
+        ("worker", [python, "-m", "duyet.forkserver", "--",
+                    prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process",
                     "--name", f"duyet-{socket.gethostname()}", "--limit", "10"]),
         ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "0.5"]),
         ("portal", [python, "-m", "uvicorn", "portal.app:create_app", "--factory",

@@ -142,3 +142,35 @@ def test_without_a_fork_server_the_launcher_is_prefects_engine(tmp_path: Path) -
     _, err = launcher.communicate(timeout=120)
     assert launcher.returncode == 1
     assert "Invalid flow run id" in err
+
+
+def _server_with(tmp_path: Path, *companion: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", SERVER, "--var-dir", str(tmp_path), "--", *companion],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_the_worker_beside_it_gets_its_address_and_its_end_ends_the_server(
+    tmp_path: Path,
+) -> None:
+    script = f"import os, sys; print('at', os.environ['{ENV}'], flush=True); sys.exit(5)"
+    server = _server_with(tmp_path, sys.executable, "-c", script)
+    out, _ = server.communicate(timeout=120)
+    assert server.returncode == 5
+    assert f"at {address_for(tmp_path)}" in out.decode()
+
+
+def test_stopping_the_server_stops_the_worker_beside_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    script = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    )
+    server = _server_with(tmp_path, sys.executable, "-c", script)
+    worker = _child_pid(pid_file)
+    server.send_signal(signal.SIGTERM)  # as systemd or `duyet up` stopping the worker's unit
+    server.communicate(timeout=60)
+    assert server.returncode == 0  # a stop asked for is a clean end
+    assert not _alive(worker)
