@@ -322,16 +322,22 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    worker = args.worker[1:] if args.worker[:1] == ["--"] else args.worker
     address = os.environ.get(ENV)  # as the worker's launchers will look for it
     if args.var_dir is not None or not address:
         from duyet.settings import get_settings
 
         address = address_for(args.var_dir or get_settings().var_dir)
-        os.environ[ENV] = address  # for the worker started here
+        if worker:  # its worker learns the name from its environment: one per server
+            address += f"-{os.getpid()}"
+        os.environ[ENV] = address
     preload()
-    server = ForkServer(address)
+    try:
+        server = ForkServer(address)
+    except OSError as error:
+        logger.error("cannot listen at %r (%s): one fork server per %s", address, error, ENV)
+        return 1
     logger.info("fork server ready (%d modules preloaded)", len(sys.modules))
-    worker = args.worker[1:] if args.worker[:1] == ["--"] else args.worker
     if worker:
         server.start_companion(worker)
     request = server.serve()

@@ -160,7 +160,7 @@ def test_the_worker_beside_it_gets_its_address_and_its_end_ends_the_server(
     server = _server_with(tmp_path, sys.executable, "-c", script)
     out, _ = server.communicate(timeout=120)
     assert server.returncode == 5
-    assert f"at {address_for(tmp_path)}" in out.decode()
+    assert f"at {address_for(tmp_path)}-{server.pid}" in out.decode()
 
 
 def test_stopping_the_server_stops_the_worker_beside_it(tmp_path: Path) -> None:
