@@ -3,9 +3,12 @@ suspends and is resumed on the same server, pool, worker and poll settings.
 
 duyet: a cycle waits at review for one unit (20 cycles of one such seed line); that reviewer's
 POST starts the clock, the Director's board's approval request arriving at the SMTP server stops it
-(the portal records, resumes the run; the worker starts a process that replays the flow, advances
-the stage and queues the mail; the outbox sender sends it).
-Prefect: `resume_flow_run` starts the clock; the bare flow's one mail stops it.
+(the portal records, resumes the run; the worker starts the run's launcher, which has the fork
+server fork a warm child that replays the flow, advances the stage and queues the mail; the outbox
+sender sends it).
+Prefect: `resume_flow_run` starts the clock; the bare flow's one mail stops it. Its deployment
+keeps Prefect's own command, `python -m prefect.engine` (a cold process per run), as a user
+running Prefect by hand would have it.
 Samples alternate between the two so that the machine's load falls on both alike.
 """
 
