@@ -18,7 +18,9 @@ from typing import IO
 from duyet.settings import PROJECT_ROOT
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
-WORKER = [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process"]
+# The worker as `duyet up` runs it: beside the fork server that starts its flow runs warm.
+WORKER = [sys.executable, "-m", "duyet.forkserver", "--"]
+WORKER += [PREFECT, "worker", "start", "--pool", "duyet", "--type", "process"]
 
 
 def free_port() -> int:
@@ -125,6 +127,33 @@ def start_worker(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, read from /proc (flow runs may be in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def run_processes(worker_pid: int) -> list[int]:
+    """The flow runs' processes under a worker started by `start_worker`: every process below
+    its fork server but the worker itself (`prefect worker start`)."""
+    found = []
+    for pid in descendants(worker_pid):
+        with contextlib.suppress(OSError):
+            if b"\0worker\0start\0" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> None:

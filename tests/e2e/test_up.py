@@ -21,7 +21,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests.prefect_server import free_port
+from tests.prefect_server import descendants, free_port
 from tests.smtp_sink import Recorder, smtp_sink
 
 pytestmark = pytest.mark.slow
@@ -57,23 +57,6 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 120) -> 
             return found
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, from /proc (children are in sessions of their own)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
 
 
 def alive(pid: int) -> bool:

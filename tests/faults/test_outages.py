@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
-from pathlib import Path
 
 import httpx
 import pytest
@@ -44,7 +43,13 @@ from tests.flows.helpers import answer, deliver, stage_of, token_in
 from tests.flows.test_review_cycle import open_line, suspended_at
 from tests.portal.asgi import app_client
 from tests.portal.factories import csrf_in
-from tests.prefect_server import restart_server, start_worker, stop
+from tests.prefect_server import (
+    descendants,
+    restart_server,
+    run_processes,
+    start_worker,
+    stop,
+)
 from tests.stack import Stack, running_stack, wait_for
 
 A = Verdict.APPROVE
@@ -124,22 +129,6 @@ def prefect_down(stack: Stack) -> Iterator[None]:
         stack.worker = start_worker(stack.server, stack.env)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 @contextlib.contextmanager
 def worker_replaced(stack: Stack) -> Iterator[None]:
     """Whatever the block does to the worker, a live one when it ends (a new one if it died)."""
@@ -155,7 +144,10 @@ def kill_worker(stack: Stack) -> None:
     """SIGKILL the worker and the flow-run processes it started, as when its machine dies."""
     worker = stack.worker
     assert worker is not None
-    os.kill(worker.pid, signal.SIGSTOP)  # no run starts while its runs are listed
+    os.kill(worker.pid, signal.SIGSTOP)  # no run starts while its runs are listed: the fork
+    for pid in descendants(worker.pid):  # server, the worker beside it, the runs' processes
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
     runs = descendants(worker.pid)
     for pid in (worker.pid, *runs):
         with contextlib.suppress(ProcessLookupError):
@@ -189,7 +181,7 @@ def open_cycles(
         # A run reads Suspended a moment before its process has exited: the worker stopped in
         # that moment (`prefect_down`) would take it down as Crashed.
         assert stack.worker is not None
-        return not [pid for pid in descendants(stack.worker.pid) if alive(pid)]
+        return not [pid for pid in run_processes(stack.worker.pid) if alive(pid)]
 
     # Every run starts at once: on two busy cores (other tests beside, `make test` runs them in
     # parallel) the last may take a while.

@@ -31,7 +31,14 @@ from duyet.up import children, deploy_all, first_start
 from records import migrate
 from records.engine import dispose_engines
 from tests.databases import pg_admin_engine, pg_database
-from tests.prefect_server import PREFECT, WORKER, free_port, prefect_env
+from tests.prefect_server import (
+    PREFECT,
+    WORKER,
+    descendants,
+    free_port,
+    prefect_env,
+    run_processes,
+)
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 CLAIM = "duyet-scale:claimed"
@@ -95,37 +102,24 @@ class Cluster:
         """SIGKILL the process and every process under it (a worker's flow runs live in sessions
         of their own): a machine lost, with the runs it was running; how many were under it."""
         assert child.process is not None
-        below = _descendants(child.process.pid)
+        below = descendants(child.process.pid)
+        runs = run_processes(child.process.pid)
         for pid in [child.process.pid, *below]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         child.process.wait(timeout=10)
-        return len(below)
+        return len(runs)
 
     def busy(self, child: Child) -> bool:
-        """Whether the worker runs a flow run now (a process under it)."""
-        return child.process is not None and bool(_descendants(child.process.pid))
+        """Whether the worker runs a flow run now (a process under its fork server other than
+        the worker beside it)."""
+        return child.process is not None and bool(run_processes(child.process.pid))
 
     def restart(self, child: Child, timeout: float = 90) -> None:
         """Start a killed API again, as its service manager would (systemd `Restart=`)."""
         child.start()
         health = child.env["PREFECT_API_URL"] + "/health"
         assert wait_until(lambda: http_ok(health), timeout=timeout), child.log.read_text()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc (Linux)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        below = parents.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
 
 
 def _start(child: Child, health: str | None = None, timeout: float = 90) -> Child:
