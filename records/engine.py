@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -118,16 +119,33 @@ def transaction(url: str) -> Iterator[Session]:
         engine.dispose()
 
 
-@lru_cache(maxsize=8)
-def shared_engine(url: str) -> Engine:
-    """One engine per URL for a long-lived process (worker, portal, sweeper)."""
-    return make_engine(url, pool_pre_ping=True)
+class _Engines:
+    """The process's engines by URL, at most `size`: the least recently used one is disposed
+    (its pooled connections closed) when another is needed, not left to the garbage collector
+    with its connections open."""
+
+    def __init__(self, make: Callable[[str], Engine], size: int = 8) -> None:
+        self._make = make
+        self._size = size
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str) -> Engine:
+        with self._lock:
+            engine = self._engines.get(url)
+            if engine is None:
+                engine = self._engines[url] = self._make(url)
+                while len(self._engines) > self._size:
+                    _, dropped = self._engines.popitem(last=False)
+                    dropped.dispose()  # connections in use are closed when given back
+            self._engines.move_to_end(url)
+            return engine
 
 
-@lru_cache(maxsize=8)
-def reading_engine(url: str) -> Engine:
-    """The process's engine for read-only transactions (`read_scope`)."""
-    return make_engine(url, read_only=True, pool_pre_ping=True)
+# One engine per URL for a long-lived process (worker, portal, sweeper).
+shared_engine = _Engines(lambda url: make_engine(url, pool_pre_ping=True))
+# The process's engine for read-only transactions (`read_scope`).
+reading_engine = _Engines(lambda url: make_engine(url, read_only=True, pool_pre_ping=True))
 
 
 def dispose_engines(url: str) -> None:
