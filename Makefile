@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy duyet definitions records flows tasks notifications portal publishing bench
 
 # What duyet costs on top of Prefect, and what it holds: bench/results/latest.json and
-# docs/benchmarks.md (about 15 minutes; `python -m bench.run --only NAME` for one measure).
+# docs/benchmarks.md (about 20 minutes on 2 cores; `python -m bench.run --only NAME` for one measure).
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench.run
 
