@@ -25,21 +25,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import runpy
 import selectors
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from duyet.forkchild import Request, preload, run_flow_run
 from duyet.launch import ENV as ENV
 from duyet.launch import HEADER, abstract
 
@@ -48,14 +46,6 @@ logger = logging.getLogger("duyet.forkserver")
 STREAMS = 3  # stdin, stdout, stderr, passed as file descriptors with the header
 REQUEST_TIMEOUT_S = 5.0
 COMPANION_STOP_S = 30.0
-PRELOAD = (
-    "prefect.engine",
-    "prefect.flow_engine",
-    "flows.review_cycle",
-    "flows.sweeper",
-    "flows.reports",
-    "publishing.issue",  # imported by the publication step only: once here, shared by all
-)
 
 
 def address_for(var_dir: Path) -> str:
@@ -63,30 +53,6 @@ def address_for(var_dir: Path) -> str:
     socket namespace (`abstract`; an environment variable cannot hold its leading NUL)."""
     digest = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:24]
     return f"duyet-forkserver-{digest}"
-
-
-@dataclass(frozen=True)
-class Request:
-    """What the launcher hands over: its arguments, environment and working directory."""
-
-    argv: list[str]
-    env: dict[str, str]
-    cwd: str
-
-    @classmethod
-    def parse(cls, raw: bytes) -> Request:
-        data = json.loads(raw)
-        argv, env, cwd = data["argv"], data["env"], data["cwd"]
-        if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
-            raise ValueError("argv")
-        if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
-            raise ValueError("env")
-        if not isinstance(cwd, str):
-            raise ValueError("cwd")
-        return cls(argv=argv, env=env, cwd=cwd)
-
-    def encode(self) -> bytes:
-        return json.dumps({"argv": self.argv, "env": self.env, "cwd": self.cwd}).encode()
 
 
 @dataclass
@@ -276,35 +242,6 @@ def _receive(connection: socket.socket) -> tuple[Request, list[int]]:
         for stream in streams:
             os.close(stream)
         raise
-
-
-def run_flow_run(request: Request) -> int:
-    """In the forked child: Prefect's engine entry point, as `python -m prefect.engine` runs it,
-    in the launcher's environment and folder; its exit status."""
-    import prefect.context
-    import prefect.engine
-
-    os.chdir(request.cwd)
-    os.environ.clear()
-    os.environ.update(request.env)
-    sys.argv = [prefect.engine.__file__, *request.argv]
-    prefect.context.refresh_global_settings_context()  # the settings of this environment
-    try:
-        runpy.run_path(prefect.engine.__file__, run_name="__main__")
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return 0
-
-
-def preload() -> None:
-    """Import what every flow run needs, before any fork (and start no thread doing it)."""
-    import importlib
-
-    for module in PRELOAD:
-        importlib.import_module(module)
-    if threading.active_count() != 1:  # a thread would not survive the fork in the children
-        names = [t.name for t in threading.enumerate()]
-        raise RuntimeError(f"threads started while preloading: {names}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,6 +145,15 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def run_processes(worker_pid: int) -> list[int]:
     """The flow runs' processes under a worker started by `start_worker`: every process below
     its fork server but the worker itself (`prefect worker start`)."""

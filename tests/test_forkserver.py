@@ -18,6 +18,7 @@ import pytest
 from duyet.forkserver import address_for
 from duyet.launch import ENV
 from duyet.settings import PROJECT_ROOT
+from tests.prefect_server import alive
 
 # The server as `python -m duyet.forkserver` runs it (preloading every flow module), with the
 # child's work replaced by a small script driven by the launcher's environment.
@@ -85,14 +86,6 @@ def _launch(env: dict[str, str], cwd: Path, *argv: str) -> subprocess.Popen[str]
     )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _child_pid(path: Path) -> int:
     deadline = time.monotonic() + 30
     while not path.exists() or not path.read_text():
@@ -120,7 +113,7 @@ def test_a_signal_to_the_launcher_reaches_the_child_and_its_death_is_the_launche
     launcher.send_signal(signal.SIGTERM)  # as the worker cancelling the run
     launcher.communicate(timeout=30)
     assert launcher.returncode == -signal.SIGTERM
-    assert not _alive(child)
+    assert not alive(child)
 
 
 def test_a_killed_launcher_takes_its_child_along(
@@ -131,7 +124,7 @@ def test_a_killed_launcher_takes_its_child_along(
     launcher.kill()  # SIGKILL cannot be relayed: the server sees the launcher's socket close
     launcher.communicate(timeout=30)
     deadline = time.monotonic() + 30
-    while _alive(child):
+    while alive(child):
         assert time.monotonic() < deadline, "the child outlived its launcher"
         time.sleep(0.05)
 
@@ -173,4 +166,4 @@ def test_stopping_the_server_stops_the_worker_beside_it(tmp_path: Path) -> None:
     server.send_signal(signal.SIGTERM)  # as systemd or `duyet up` stopping the worker's unit
     server.communicate(timeout=60)
     assert server.returncode == 0  # a stop asked for is a clean end
-    assert not _alive(worker)
+    assert not alive(worker)

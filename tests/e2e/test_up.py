@@ -21,7 +21,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests.prefect_server import descendants, free_port
+from tests.prefect_server import alive, descendants, free_port
 from tests.smtp_sink import Recorder, smtp_sink
 
 pytestmark = pytest.mark.slow
@@ -57,14 +57,6 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 120) -> 
             return found
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def mail_to(recorder: Recorder, address: str, kind: str) -> list[str]:

@@ -37,13 +37,13 @@ from portal.orchestrator import Orchestrator
 from records.audit import events
 from records.engine import session_scope
 from records.models import Decision, Mail, ReviewCycle
-from tests.e2e.test_up import alive
 from tests.faults.ledger import Ledger, Row, counts
 from tests.flows.helpers import answer, deliver, stage_of, token_in
 from tests.flows.test_review_cycle import open_line, suspended_at
 from tests.portal.asgi import app_client
 from tests.portal.factories import csrf_in
 from tests.prefect_server import (
+    alive,
     descendants,
     restart_server,
     run_processes,
