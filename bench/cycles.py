@@ -9,7 +9,6 @@ import datetime as dt
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from definitions.loader import load_plan
 from definitions.plan import Plan
 from definitions.stage_rules import Stage
 from duyet.engine import definitions, evaluate
@@ -25,7 +24,8 @@ SEED_PLAN = "ke-hoach-cchc-2023-svhttdl"  # other departments' plans may sit bes
 
 
 def seed_plan(settings: Settings) -> Plan:
-    return load_plan(settings.plans_dir / f"{SEED_PLAN}.yaml")
+    """The seed plan, read once per process (while its file is unchanged), not once a call."""
+    return definitions(settings).plan(SEED_PLAN)
 
 
 def reviewers(settings: Settings, code: str) -> int:

@@ -39,7 +39,7 @@ from bench.cycles import at_review, queue_for, review_lines, seed_plan
 from bench.people import LINK, open_form, post_answer
 from bench.stack import BenchStack
 from duyet.engine import definitions
-from duyet.settings import PROJECT_ROOT
+from duyet.settings import PROJECT_ROOT, Settings
 from flows.deployments import cycle_run_name, line_deployment_path
 from notifications.message import prepare, wire
 from records.cycles import attach_flow_run
@@ -119,7 +119,8 @@ async def _runs(
 
 def grow(stack: BenchStack, held: Held, target: int) -> None:
     """Up to `target` cycles held. Their records are made on a thread, batch after batch, while
-    Prefect's server (a process of its own) creates the flow runs of the batches made."""
+    Prefect's server (a process of its own) creates the flow runs of the batches made; the same
+    thread then attaches each batch to its runs, so that nothing but Prefect waits here."""
     plan_id = seed_plan(stack.settings).id
     codes = review_lines(stack.settings, least=2)  # a first answer leaves the stage waiting
     batches = [
@@ -127,23 +128,32 @@ def grow(stack: BenchStack, held: Held, target: int) -> None:
         for start in range(len(held.cycles), target, BATCH)
     ]
     began = time.monotonic()
-    with ThreadPoolExecutor(1) as making:
+    with ThreadPoolExecutor(1) as making:  # one writer: its tasks run in the order submitted
         records = [
             making.submit(at_review, stack.settings, batch, mark_sent=False, requests=False)
             for batch in batches
         ]
+        attached = []
         try:
             for future in records:
                 made = future.result()
                 with stack.prefect():
                     runs = asyncio.run(_runs(stack, held, plan_id, made))
-                with session_scope(stack.settings.database_url) as session:
-                    for (cycle_id, _), run_id in zip(made, runs, strict=True):
-                        attach_flow_run(session, cycle_id=cycle_id, flow_run_id=run_id, actor=ACTOR)
-                held.cycles += [cycle_id for cycle_id, _ in made]
+                attached.append(making.submit(_attach, stack.settings, made, runs))
+            for done in attached:
+                held.cycles += done.result()
         finally:
             making.shutdown(cancel_futures=True)  # after a failure, make no more
     held.create_s += time.monotonic() - began
+
+
+def _attach(settings: Settings, made: list[tuple[str, str]], runs: list[str]) -> list[str]:
+    """Attach each cycle of `made` to its run (`runs`, in order), as `start_cycle` does, in
+    one transaction; the cycle ids."""
+    with session_scope(settings.database_url) as session:
+        for (cycle_id, _), run_id in zip(made, runs, strict=True):
+            attach_flow_run(session, cycle_id=cycle_id, flow_run_id=run_id, actor=ACTOR)
+    return [cycle_id for cycle_id, _ in made]
 
 
 def first_link(stack: BenchStack, cycle_id: str) -> str:

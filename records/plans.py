@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from records import audit
 from records.errors import LineUnknown
 from records.models import PlanLine, PlanVersion
 
 LINE_FIELDS = ("code", "title", "lead", "partners", "due")
+CACHED_VERSIONS = 32  # plan versions whose lines a process keeps
+
+_Lines = dict[str, dict[str, Any]]  # a version's lines: code -> column values
+_Key = tuple[str, str, int, str]  # database URL, plan key, version, content sha256
 
 
 def record_plan_import(
@@ -35,7 +42,7 @@ def record_plan_import(
         {"title": title, "year": year, "definition": definition, "lines": list(lines)}
     )
     content_sha256 = hashlib.sha256(audit.canonical_json(content).encode()).hexdigest()
-    latest = latest_plan(session, plan_key=plan_key)
+    latest = session.scalars(_newest(plan_key)).first()  # with its lines, as a new one has
     if latest is not None and latest.content_sha256 == content_sha256:
         return latest
     moment = now or audit.utcnow()
@@ -99,13 +106,8 @@ def record_lines_deployed(
 
 
 def latest_plan(session: Session, *, plan_key: str) -> PlanVersion | None:
-    """The newest imported version of a plan, if any."""
-    return session.scalars(
-        select(PlanVersion)
-        .where(PlanVersion.plan_key == plan_key)
-        .order_by(PlanVersion.version.desc())
-        .limit(1)
-    ).first()
+    """The newest imported version of a plan, if any (its lines are read when first used)."""
+    return session.scalars(_newest(plan_key).options(lazyload(PlanVersion.lines))).first()
 
 
 def plan_versions(session: Session, *, plan_key: str) -> list[PlanVersion]:
@@ -122,14 +124,76 @@ def plan_versions(session: Session, *, plan_key: str) -> list[PlanVersion]:
 def plan_line(
     session: Session, *, plan_key: str, code: str, version: int | None = None
 ) -> PlanLine:
-    """A line of the given (default: latest) plan version; `LineUnknown` if absent."""
-    if version is None:
-        latest = latest_plan(session, plan_key=plan_key)
-        version = latest.version if latest else 0
-    line = session.get(PlanLine, (plan_key, version, code))
-    if line is None:
+    """A line of the given (default: latest) plan version; `LineUnknown` if absent.
+
+    The caller's own copy, in no session. A version never changes once imported, so the process
+    reads its lines once; each call asks only which version (number and content hash) it is.
+    """
+    query = select(PlanVersion.version, PlanVersion.content_sha256).where(
+        PlanVersion.plan_key == plan_key
+    )
+    if version is not None:
+        query = query.where(PlanVersion.version == version)
+    found = session.execute(query.order_by(PlanVersion.version.desc()).limit(1)).first()
+    if found is None:
         raise LineUnknown(plan_key=plan_key, code=code)
+    # The hash tells the version cached from another one with its number (an import rolled
+    # back, a database made again at the same URL).
+    key = (str(session.get_bind().engine.url), plan_key, found.version, found.content_sha256)
+    lines = _cached.get(key)
+    if lines is None:
+        lines = _cached.put(key, _read_lines(session, plan_key=plan_key, version=found.version))
+    row = lines.get(code)
+    if row is None:
+        raise LineUnknown(plan_key=plan_key, code=code)
+    line = PlanLine(**copy.deepcopy(row))
+    make_transient_to_detached(line)  # what was not read (`plan`) fails loudly, not as None
     return line
+
+
+class _Versions:
+    """The lines of plan versions read in this process, at most `size` versions: the least
+    recently used one goes when another comes."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lines: OrderedDict[_Key, _Lines] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _Key) -> _Lines | None:
+        with self._lock:
+            lines = self._lines.get(key)
+            if lines is not None:
+                self._lines.move_to_end(key)
+            return lines
+
+    def put(self, key: _Key, lines: _Lines) -> _Lines:
+        with self._lock:
+            self._lines[key] = lines
+            self._lines.move_to_end(key)
+            while len(self._lines) > self._size:
+                self._lines.popitem(last=False)
+        return lines
+
+
+_cached = _Versions(CACHED_VERSIONS)
+
+
+def _read_lines(session: Session, *, plan_key: str, version: int) -> _Lines:
+    table = PlanLine.__table__
+    rows = session.execute(
+        select(table).where(table.c.plan_key == plan_key, table.c.plan_version == version)
+    )
+    return {row.code: dict(row._mapping) for row in rows}
+
+
+def _newest(plan_key: str) -> Select[PlanVersion]:
+    return (
+        select(PlanVersion)
+        .where(PlanVersion.plan_key == plan_key)
+        .order_by(PlanVersion.version.desc())
+        .limit(1)
+    )
 
 
 def _line(position: int, line: Mapping[str, Any]) -> PlanLine:
