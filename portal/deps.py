@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 from fastapi import Depends, Form, Query, Request
@@ -19,6 +20,7 @@ from records.users import get_user
 
 OFFICE_ROLES = frozenset({"office", "admin"})
 AUDIT_ROLES = frozenset({"auditor", "admin"})
+READERS = 2
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class Portal:
     templates: Jinja2Templates
     keys: Keys
     orchestrator: Orchestrator
+    # The threads that read reviewers' link pages (`portal.reviewers`).
+    readers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(READERS, thread_name_prefix="duyet-page")
+    )
 
     @property
     def definitions(self) -> Definitions:

@@ -8,13 +8,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.process import AttachmentRule, PublicationStage
 from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions, units_of_cycle
+from duyet.engine import Definitions
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
 from duyet.settings import Settings
 from notifications.links import LinkCheck, LinkOutcome, check_link
@@ -27,12 +26,12 @@ from publishing.issue import document_spec
 from publishing.skeleton import skeleton_text
 from publishing.spec import DocumentSpec
 from records.cycles import get_cycle
-from records.decisions import decisions_of_cycle, find_decision
+from records.decisions import decisions_of_cycle
 from records.delegations import delegation_from
-from records.documents import document_content, version_of_round
+from records.documents import document_content, versions_of_cycle
 from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
 from records.plans import plan_line
-from records.tokens import lookup_token
+from records.tokens import log_opened
 
 _DECISIONS: dict[Stage, tuple[str, ...]] = {
     Stage.DRAFT: ("submit",),
@@ -55,6 +54,7 @@ class LinkPage:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     genuine: bool = False  # the page of a link we issued, whose opening a GET logs
+    opened: tuple[LinkToken, ReviewCycle] | None = None  # that link and its cycle, as read
 
 
 def notice(status: int, title: str, detail: str = "", **extra: Any) -> LinkPage:
@@ -64,6 +64,37 @@ def notice(status: int, title: str, detail: str = "", **extra: Any) -> LinkPage:
 
 def not_found() -> LinkPage:
     return notice(404, LINK_CHECKS["unknown"], PORTAL["link-invalid.detail"])
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a link's page reads of its cycle, each read once: the cycle as committed now, its
+    document versions by round and its decisions in the order made (a cycle has few of each)."""
+
+    cycle: ReviewCycle
+    versions: dict[int, DocumentVersion]
+    decisions: list[Decision]
+
+    @classmethod
+    def read(cls, session: Session, cycle_id: str) -> Seen:
+        versions = {v.round: v for v in versions_of_cycle(session, cycle_id=cycle_id)}
+        decisions = decisions_of_cycle(session, cycle_id=cycle_id)
+        return cls(get_cycle(session, cycle_id=cycle_id), versions, decisions)
+
+    def decision_of(self, link: LinkToken) -> Decision | None:
+        """What the link's unit decided at the link's stage and round (through it, or another)."""
+        through = (d for d in self.decisions if d.token_id == link.id)
+        same = (
+            d
+            for d in self.decisions
+            if (d.stage, d.round, d.reviewer_unit) == (link.stage, link.round, link.recipient_unit)
+        )
+        return next(through, None) or next(same, None)
+
+    def answered(self, link: LinkToken) -> bool:
+        if link.stage == Stage.DRAFT:
+            return link.round in self.versions
+        return self.decision_of(link) is not None
 
 
 def open_link(
@@ -79,21 +110,30 @@ def open_link(
     check = check_link(session, secret=settings.require_secret(), raw_token=raw_token, now=now)
     if check.outcome not in GENUINE or check.link is None:
         return not_found()
-    directory = units_of_cycle(session, defs, cycle_id=check.link.cycle_id)
-    shown = refusal(session, settings=settings, directory=directory, check=check)
-    shown = shown or form_page(session, settings, defs, keys, check.link, raw_token)
-    return replace(shown, genuine=True)
+    seen = Seen.read(session, check.link.cycle_id)
+    directory = defs.units(seen.cycle.plan_key)
+    shown = refusal(session, settings=settings, directory=directory, check=check, seen=seen)
+    shown = shown or form_page(session, settings, defs, keys, check.link, raw_token, seen)
+    return replace(shown, genuine=True, opened=(check.link, seen.cycle))
 
 
-def log_opening(session: Session, *, raw_token: str, client: Client, now: dt.datetime) -> None:
-    """Write a GET of a genuine link to the audit chain (`link.opened`)."""
-    lookup_token(
-        session, raw_token=raw_token, client_ip=client.ip, user_agent=client.user_agent, now=now
+def log_opening(session: Session, *, shown: LinkPage, client: Client, now: dt.datetime) -> None:
+    """Write the GET of a genuine link's page to the audit chain (`link.opened`), with the link
+    and cycle as the page read them."""
+    assert shown.opened is not None
+    link, cycle = shown.opened
+    log_opened(
+        session, link=link, cycle=cycle, client_ip=client.ip, user_agent=client.user_agent, now=now
     )
 
 
 def refusal(
-    session: Session, *, settings: Settings, directory: UnitDirectory, check: LinkCheck
+    session: Session,
+    *,
+    settings: Settings,
+    directory: UnitDirectory,
+    check: LinkCheck,
+    seen: Seen | None = None,
 ) -> LinkPage | None:
     """Why a genuine link cannot be used now, as a page; None if it can."""
     link = check.link
@@ -103,26 +143,26 @@ def refusal(
     if check.outcome is LinkOutcome.EXPIRED:
         office = directory.unit(directory.roles.office).email
         return notice(410, check.message, PORTAL["link-expired.detail"].format(office_email=office))
+    seen = seen or Seen.read(session, link.cycle_id)
     if check.outcome is LinkOutcome.REVOKED:
-        return notice(
-            410, check.message, PORTAL["link-revoked.detail"].format(why=_why(session, link, zone))
-        )
+        detail = PORTAL["link-revoked.detail"].format(why=_why(session, link, seen.cycle, zone))
+        return notice(410, check.message, detail)
     if check.outcome is LinkOutcome.USED:
-        return answered(session, link, directory, zone, PORTAL["link-used.detail"], check.message)
-    cycle = get_cycle(session, cycle_id=link.cycle_id)
+        return answered(seen, link, directory, zone, PORTAL["link-used.detail"], check.message)
+    cycle = seen.cycle
     if cycle.status != "open" or (cycle.stage, cycle.round) != (link.stage, link.round):
         stage = STAGES.get(link.stage, link.stage)
         detail = PORTAL["stage-closed.detail"].format(stage=stage, round=link.round)
         return notice(409, PORTAL["stage-closed"], detail)
-    if _answered(session, link):
+    if seen.answered(link):
         return answered(
-            session, link, directory, zone, PORTAL["unit-decided.detail"], PORTAL["unit-decided"]
+            seen, link, directory, zone, PORTAL["unit-decided.detail"], PORTAL["unit-decided"]
         )
     return None
 
 
 def answered(
-    session: Session,
+    seen: Seen,
     link: LinkToken,
     directory: UnitDirectory,
     zone: ZoneInfo,
@@ -131,17 +171,10 @@ def answered(
 ) -> LinkPage:
     """409: what the unit already answered at the link's stage and round."""
     if link.stage == Stage.DRAFT:
-        version = version_of_round(session, cycle_id=link.cycle_id, round=link.round)
+        version = seen.versions.get(link.round)
         shown = version_view(version, zone) if version else None
         return notice(409, title, detail, version=shown)
-    decision = session.scalars(select(Decision).where(Decision.token_id == link.id)).first()
-    decision = decision or find_decision(
-        session,
-        cycle_id=link.cycle_id,
-        stage=link.stage,
-        round=link.round,
-        reviewer_unit=link.recipient_unit,
-    )
+    decision = seen.decision_of(link)
     shown = decision_view(decision, directory, zone) if decision else None
     return notice(409, title, detail, decided=shown)
 
@@ -153,17 +186,19 @@ def form_page(
     keys: Keys,
     link: LinkToken,
     raw_token: str,
+    seen: Seen,
 ) -> LinkPage:
     """200: the line, the stage, the document, what changed, others' comments and the form."""
     zone = ZoneInfo(settings.timezone)
-    cycle = get_cycle(session, cycle_id=link.cycle_id)
+    cycle = seen.cycle
     line = plan_line(
         session, plan_key=cycle.plan_key, code=cycle.line_code, version=cycle.plan_version
     )
     shown_round = link.round - 1 if link.stage == Stage.DRAFT else link.round
-    version = version_of_round(session, cycle_id=cycle.id, round=shown_round)
-    previous = version_of_round(session, cycle_id=cycle.id, round=shown_round - 1)
-    unit = defs.units(cycle.plan_key).unit(link.recipient_unit)
+    version = seen.versions.get(shown_round)
+    previous = seen.versions.get(shown_round - 1)
+    directory = defs.units(cycle.plan_key)
+    unit = directory.unit(link.recipient_unit)
     context = {
         "token": raw_token,
         "csrf": keys.csrf_token(link_binding(raw_token)),
@@ -181,7 +216,7 @@ def form_page(
         "expires": link.expires_at,
         "document": document_view(session, version, zone),
         "diff": _diff(session, previous, version) if version else None,
-        "comments": _comments(session, defs, zone, cycle, link),
+        "comments": _comments(seen, defs, directory, zone, link),
         "decisions": [(d, PORTAL[f"decision.{d}"]) for d in decisions_at(link.stage)],
         "max_bytes": settings.max_document_bytes,
         "attachment": attachment_rule(defs, cycle, link.stage),
@@ -257,25 +292,11 @@ def decision_view(decision: Decision, directory: UnitDirectory, zone: ZoneInfo) 
     }
 
 
-def _answered(session: Session, link: LinkToken) -> bool:
-    if link.stage == Stage.DRAFT:
-        return version_of_round(session, cycle_id=link.cycle_id, round=link.round) is not None
-    found = find_decision(
-        session,
-        cycle_id=link.cycle_id,
-        stage=link.stage,
-        round=link.round,
-        reviewer_unit=link.recipient_unit,
-    )
-    return found is not None
-
-
-def _why(session: Session, link: LinkToken, zone: ZoneInfo) -> str:
+def _why(session: Session, link: LinkToken, cycle: ReviewCycle, zone: ZoneInfo) -> str:
     delegation = delegation_from(session, link_id=link.id)
     if delegation is not None:
         at = delegation.delegated_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
         return PORTAL["link-delegated"].format(email=delegation.to_email, at=at)
-    cycle = get_cycle(session, cycle_id=link.cycle_id)
     return PORTAL["link-cancelled"] if cycle.status == "cancelled" else PORTAL["link-replaced"]
 
 
@@ -292,22 +313,24 @@ def _diff(
 
 
 def _comments(
-    session: Session, defs: Definitions, zone: ZoneInfo, cycle: ReviewCycle, link: LinkToken
+    seen: Seen, defs: Definitions, directory: UnitDirectory, zone: ZoneInfo, link: LinkToken
 ) -> list[dict[str, Any]]:
     """Draft: the round before's opinions; approval: the reviewers'; review: the others'."""
+    cycle = seen.cycle
     if link.stage == Stage.DRAFT:
-        found = decisions_of_cycle(session, cycle_id=cycle.id, round=link.round - 1)
+        found = [d for d in seen.decisions if d.round == link.round - 1]
     elif kind_of(link.stage) == Stage.APPROVAL:
+        found = [d for d in seen.decisions if d.round == link.round and d.stage != link.stage]
+    else:
+        shows = _shows(defs, cycle, link.stage)
         found = [
             d
-            for d in decisions_of_cycle(session, cycle_id=cycle.id, round=link.round)
-            if d.stage != link.stage
+            for d in seen.decisions
+            if shows
+            and (d.stage, d.round) == (link.stage, link.round)
+            and d.reviewer_unit != link.recipient_unit
         ]
-    else:
-        found = decisions_of_cycle(session, cycle_id=cycle.id, stage=link.stage, round=link.round)
-        shows = _shows(defs, cycle, link.stage)
-        found = [d for d in found if shows and d.reviewer_unit != link.recipient_unit]
-    return [decision_view(d, defs.units(cycle.plan_key), zone) for d in found]
+    return [decision_view(d, directory, zone) for d in found]
 
 
 def _shows(defs: Definitions, cycle: ReviewCycle, key: str) -> bool:

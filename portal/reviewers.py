@@ -56,13 +56,9 @@ def show(request: Request, shown: LinkPage) -> HTMLResponse:
     return page(request, shown.template, shown.context, status=shown.status)
 
 
-def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
-    # The page is read beside SQLite's writer; the opening (a GET's) is written before the
-    # answer, committed with the other pages' openings of the moment: never shown unlogged.
-    now = _now()
-    url = portal.settings.database_url
-    with read_scope(url) as session:
-        shown = open_link(
+def _read(portal: Portal, token: str, now: dt.datetime) -> LinkPage:
+    with read_scope(portal.settings.database_url) as session:
+        return open_link(
             session,
             settings=portal.settings,
             defs=portal.definitions,
@@ -70,23 +66,35 @@ def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
             raw_token=token,
             now=now,
         )
+
+
+async def _open(portal: Portal, token: str, client: Client | None) -> LinkPage:
+    # The page is read beside SQLite's writer, on one of a few threads (more would only take
+    # turns at the GIL, each SQL call waiting its turn again); the opening (a GET's) is written
+    # before the answer, committed with the other pages' openings of the moment: never shown
+    # unlogged. No thread waits for that commit.
+    now = _now()
+    loop = asyncio.get_running_loop()
+    shown = await loop.run_in_executor(portal.readers, _read, portal, token, now)
     if client is not None and shown.genuine:
-        group_commit(url).write(
-            lambda session: log_opening(session, raw_token=token, client=client, now=now)
+        await group_commit(portal.settings.database_url).awrite(
+            lambda session: log_opening(session, shown=shown, client=client, now=now)
         )
     return shown
 
 
 @router.get("/r/{token}", response_class=HTMLResponse, responses=LINK_RESPONSES)
-def link_page(token: str, request: Request, portal: PortalDep, client: ClientDep) -> HTMLResponse:
+async def link_page(
+    token: str, request: Request, portal: PortalDep, client: ClientDep
+) -> HTMLResponse:
     """The document, what changed, others' comments and the decision form."""
-    return show(request, _open(portal, token, client))
+    return show(request, await _open(portal, token, client))
 
 
 @router.head("/r/{token}", response_class=HTMLResponse, responses=LINK_RESPONSES)
-def link_head(token: str, request: Request, portal: PortalDep) -> HTMLResponse:
+async def link_head(token: str, request: Request, portal: PortalDep) -> HTMLResponse:
     """As GET, without logging the opening."""
-    return show(request, _open(portal, token, None))
+    return show(request, await _open(portal, token, None))
 
 
 @router.post("/r/{token}", response_class=HTMLResponse, responses=FORM_RESPONSES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from records.models import AuditEvent
 
 GENESIS = "0" * 64
 # Key of the PostgreSQL advisory lock that serialises writers (arbitrary, fixed: "duyet" in ASCII).
 AUDIT_LOCK_KEY = 0x6475796574
+HEAD = "duyet.audit.head"  # in `Session.info`: the chain's head as the last append left it
 
 
 def canonical_json(value: Any) -> str:
@@ -66,11 +68,7 @@ def append(
     at: datetime | None = None,
 ) -> AuditEvent:
     """Add the next event of the chain to the caller's transaction."""
-    lock(session)
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    seq, prev_hash = _next(session)
     event = AuditEvent(
         seq=seq,
         at=utc_iso(at or utcnow()),
@@ -83,7 +81,26 @@ def append(
     event.hash = entry_hash(event)
     session.add(event)
     session.flush()
+    session.info[HEAD] = (weakref.ref(_innermost(session)), event.seq, event.hash)
     return event
+
+
+def _next(session: Session) -> tuple[int, str]:
+    """The next event's seq and the hash it chains to. Read (under the writers' lock) at the
+    first append of a transaction or savepoint; known from the one before for the next ones of
+    the same, which holds the lock already (a batch of openings: one read, not one each)."""
+    known = session.info.get(HEAD)
+    if known is not None and known[0]() is _innermost(session):
+        return known[1] + 1, known[2]
+    lock(session)
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (head.seq + 1, head.hash) if head else (1, GENESIS)
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def entry_hash(event: AuditEvent) -> str:

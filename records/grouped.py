@@ -5,8 +5,9 @@ committed: a page is never shown unlogged. Twenty pages at once each taking SQLi
 (or the audit chain's lock on PostgreSQL) for a transaction of their own queue behind it, and
 each holder, between its SQL calls, waits for the GIL behind the threads rendering pages
 (docs/benchmarks.md). Here one thread of the process writes whatever has been asked meanwhile in
-one transaction, each write in a savepoint of its own, and each caller waits for the commit that
-holds its write: the same durability, one lock turn and one commit for the lot.
+one transaction, and each caller waits for the commit that holds its write: the same durability,
+one lock turn and one commit for the lot. If a write fails, the batch is written again with each
+write in a savepoint of its own.
 
 A write's own error (a savepoint rolled back) is its caller's alone; an error of the transaction
 (the database down, locked past its timeout, read-only) is every caller's of that batch, raised
@@ -15,6 +16,7 @@ in their threads as if each had written alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -55,16 +57,27 @@ class GroupCommit:
         self._started = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def write(self, write: Callable[[Session], T], *, timeout: float = WAIT_S) -> T:
-        """Run `write(session)` in the next batch and return its result once committed."""
+    def submit(self, write: Callable[[Session], T]) -> Future[T]:
+        """Queue `write(session)` for the next batch; the future holds its result once committed.
+        A future cancelled before its batch starts is not written."""
         job = _Job(write)
         self._start()
         self._queue.put(job)
+        return job.done
+
+    def write(self, write: Callable[[Session], T], *, timeout: float = WAIT_S) -> T:
+        """Run `write(session)` in the next batch and return its result once committed."""
         try:
-            result: T = job.done.result(timeout=timeout)
+            return self.submit(write).result(timeout=timeout)
         except FutureTimeout:
-            raise PoolTimeout(f"the records' writer did not commit in {timeout:.0f} s") from None
-        return result
+            raise _late(timeout) from None
+
+    async def awrite(self, write: Callable[[Session], T], *, timeout: float = WAIT_S) -> T:
+        """As `write`, for a coroutine: no thread waits for the commit."""
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self.submit(write)), timeout)
+        except TimeoutError:
+            raise _late(timeout) from None
 
     def _start(self) -> None:
         with self._started:
@@ -82,6 +95,7 @@ class GroupCommit:
                     jobs.append(self._queue.get_nowait())
                 except Empty:
                     break
+            jobs = [job for job in jobs if job.done.set_running_or_notify_cancel()]
             try:
                 self._commit(jobs)
             except BaseException as error:  # never leave a caller waiting, nor the thread dead
@@ -91,19 +105,52 @@ class GroupCommit:
                         job.done.set_exception(error)
 
     def _commit(self, jobs: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-        with session_scope(self._url) as session:
-            for job in jobs:
-                try:
-                    with session.begin_nested():
-                        outcomes.append((job, job.write(session), None))
-                except Exception as raised:  # this write's own: its savepoint is undone
-                    outcomes.append((job, None, raised))
+        """The batch in one transaction; if a write fails, again with each write in a savepoint
+        of its own (a write's error is its caller's alone), or at once if it was alone."""
+        try:
+            outcomes = self._attempt(jobs, isolated=False)
+        except _WriteFailed as failed:
+            if len(jobs) > 1:
+                outcomes = self._attempt(jobs, isolated=True)
+            else:
+                outcomes = [(jobs[0], None, failed.error)]
         for job, result, failure in outcomes:  # committed: tell each caller
             if failure is None:
                 job.done.set_result(result)
             else:
                 job.done.set_exception(failure)
+
+    def _attempt(self, jobs: list[_Job], *, isolated: bool) -> list[_Outcome]:
+        with session_scope(self._url) as session:
+            return [_isolated(session, job) if isolated else _written(session, job) for job in jobs]
+
+
+def _written(session: Session, job: _Job) -> _Outcome:
+    try:
+        return job, job.write(session), None
+    except Exception as raised:  # the transaction is undone: the batch is tried again
+        raise _WriteFailed(raised) from raised
+
+
+def _isolated(session: Session, job: _Job) -> _Outcome:
+    try:
+        with session.begin_nested():
+            return job, job.write(session), None
+    except Exception as raised:  # this write's own: its savepoint is undone
+        return job, None, raised
+
+
+class _WriteFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+_Outcome = tuple[_Job, Any, BaseException | None]
+
+
+def _late(timeout: float) -> PoolTimeout:
+    return PoolTimeout(f"the records' writer did not commit in {timeout:.0f} s")
 
 
 @lru_cache(maxsize=8)

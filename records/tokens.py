@@ -13,7 +13,7 @@ from definitions.stage_rules import Stage
 from records import audit
 from records.cycles import get_cycle, record_cycle_event, require_at
 from records.errors import NoDocument, TokenExpired, TokenRevoked, TokenUnknown, TokenUsed
-from records.models import Decision, DocumentVersion, LinkToken
+from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
 
 # The document a round-1 draft link is bound to: none exists yet (no sha256 is all zeros).
 NO_DOCUMENT = "0" * 64
@@ -109,21 +109,38 @@ def lookup_token(
     """Find the token behind a GET and log `link.opened`; opening never decides anything."""
     audit.lock(session)
     token = _find(session, raw_token)
+    cycle = get_cycle(session, cycle_id=token.cycle_id)
+    log_opened(
+        session, link=token, cycle=cycle, client_ip=client_ip, user_agent=user_agent, now=now
+    )
+    return token
+
+
+def log_opened(
+    session: Session,
+    *,
+    link: LinkToken,
+    cycle: ReviewCycle,
+    client_ip: str | None,
+    user_agent: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Log `link.opened` for a link and its cycle as the caller read them (a page's read, which
+    may have been another transaction's: the event says what was shown)."""
     moment = now or audit.utcnow()
     record_cycle_event(
         session,
-        cycle=get_cycle(session, cycle_id=token.cycle_id),
-        actor=f"link:{token.recipient_unit}",
+        cycle=cycle,
+        actor=f"link:{link.recipient_unit}",
         action="link.opened",
         at=moment,
-        link_id=token.id,
-        stage=token.stage,
-        round=token.round,
-        state=token_state(token, now=moment),
+        link_id=link.id,
+        stage=link.stage,
+        round=link.round,
+        state=token_state(link, now=moment),
         client_ip=client_ip,
         user_agent=user_agent,
     )
-    return token
 
 
 def consume_token(session: Session, *, raw_token: str, now: datetime | None = None) -> LinkToken:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.engine import dispose_engines, read_scope
+from records.engine import dispose_engines, read_scope, shared_engine
 from records.grouped import GroupCommit
 from records.models import AuditEvent
 
@@ -81,7 +83,9 @@ def test_a_writes_own_error_is_its_callers_alone(db_url: str, grouped: Any) -> N
     assert futures[0].result() == 1 and futures[2].result() == 2
     with pytest.raises(LookupError):
         futures[1].result()
-    assert _count(db_url) == 2
+    with read_scope(db_url) as session:
+        report = audit.verify(session)
+    assert report.broken is None and report.entries == 2  # no gap where 99 was undone
 
 
 def test_a_failed_transaction_fails_every_caller_of_its_batch_and_the_writer_goes_on(
@@ -96,3 +100,44 @@ def test_a_failed_transaction_fails_every_caller_of_its_batch_and_the_writer_goe
             future.result()
     assert _count(db_url) == 0  # nothing of the batch was committed
     assert grouped.write(_event(3)) == 1  # the next batch is written as usual
+
+
+def test_a_batch_reads_the_chains_head_once(db_url: str, grouped: Any) -> None:
+    heads: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "audit_events" in statement:
+            heads.append(statement)
+
+    engine = shared_engine(db_url)
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        futures = _queued_behind_a_held_writer(grouped, [_event(n) for n in range(5)])
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+    assert sorted(f.result() for f in futures) == [1, 2, 3, 4, 5]
+    assert len(heads) == 1
+    with read_scope(db_url) as session:
+        assert audit.verify(session).broken is None
+
+
+def test_a_coroutine_awaits_its_commit(db_url: str, grouped: Any) -> None:
+    async def both() -> list[int]:
+        return list(await asyncio.gather(grouped.awrite(_event(1)), grouped.awrite(_event(2))))
+
+    assert sorted(asyncio.run(both())) == [1, 2]
+    assert _count(db_url) == 2
+
+
+def test_a_write_whose_caller_gave_up_before_its_batch_is_not_made(
+    db_url: str, grouped: Any
+) -> None:
+    release = threading.Event()
+    held = grouped.submit(lambda session: release.wait(10))
+    time.sleep(0.2)  # the writer waits in `held`
+    given_up = grouped.submit(_event(1))
+    assert given_up.cancel()
+    kept = grouped.submit(_event(2))
+    release.set()
+    assert held.result(10) is True and kept.result(10) == 1
+    assert _count(db_url) == 1
