@@ -4,12 +4,16 @@ environment."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import runpy
 import sys
 import threading
 from dataclasses import dataclass
+
+logger = logging.getLogger("duyet.forkserver")
 
 PRELOAD = (
     "prefect.engine",
@@ -19,6 +23,8 @@ PRELOAD = (
     "flows.reports",
     "publishing.issue",  # imported by the publication step only: once here, shared by all
 )
+# Imported by SQLAlchemy at a process's first engine; here when installed (PostgreSQL records).
+OPTIONAL = ("psycopg", "sqlalchemy.dialects.postgresql.psycopg")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,24 @@ def preload() -> None:
 
     for module in PRELOAD:
         importlib.import_module(module)
+    for module in OPTIONAL:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    _read_definitions()
     if threading.active_count() != 1:  # a thread would not survive the fork in the children
         names = [t.name for t in threading.enumerate()]
         raise RuntimeError(f"threads started while preloading: {names}")
+
+
+def _read_definitions() -> None:
+    """Read the definitions (units, calendar, processes, plans) once before any fork. They are
+    cached by path and modification time: a child reads a file again only if it changed."""
+    from duyet.engine import definitions
+    from duyet.settings import get_settings
+
+    try:
+        defs = definitions(get_settings())
+        for path in sorted(defs.plans_dir.glob("*.yaml")):
+            defs.units(path.stem)  # the plan, and its department's units
+    except Exception:  # a run reading a broken definition fails and says why; not this server
+        logger.warning("definitions not read ahead", exc_info=True)
