@@ -2,53 +2,73 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterable
 
 import typer
 from sqlalchemy.exc import OperationalError
 
-from duyet import cli_cycles
-from duyet.cli_audit import audit_app
-from duyet.cli_calendar import calendar_app
-from duyet.cli_db import db_app
-from duyet.cli_demo import demo
-from duyet.cli_keys import keys_app, verify_command
-from duyet.cli_mail import mail_app
-from duyet.cli_plan import plan_app
-from duyet.cli_report import report_command
-from duyet.cli_up import up_command
-from duyet.cli_user import user_app
 from duyet.console import say_error
 from duyet.messages import CLI
 from duyet.settings import get_settings
 from records.engine import display_url
 from records.errors import RecordError
 
-app = typer.Typer(
-    name="duyet",
-    help="duyet — review and approval cycles for a department's administrative plan.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-app.add_typer(plan_app, name="plan")
-app.add_typer(db_app, name="db")
-app.add_typer(audit_app, name="audit")
-app.add_typer(mail_app, name="mail")
-app.add_typer(user_app, name="user")
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(keys_app, name="keys")
-app.command("verify")(verify_command)
-app.command("report")(report_command)
-app.command("demo")(demo)
-app.command("deploy")(cli_cycles.deploy)
-app.command("start")(cli_cycles.start)
-app.command("status")(cli_cycles.status)
-app.command("cancel")(cli_cycles.cancel)
-app.command("up")(up_command)
+# Each command's module and what it holds: a sub-app, or one command. A call imports only its
+# own (WeasyPrint, pyHanko, openpyxl and Prefect's client are not what every command needs).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("duyet.cli_plan", "plan_app"),
+    "db": ("duyet.cli_db", "db_app"),
+    "audit": ("duyet.cli_audit", "audit_app"),
+    "mail": ("duyet.cli_mail", "mail_app"),
+    "user": ("duyet.cli_user", "user_app"),
+    "calendar": ("duyet.cli_calendar", "calendar_app"),
+    "keys": ("duyet.cli_keys", "keys_app"),
+    "verify": ("duyet.cli_keys", "verify_command"),
+    "report": ("duyet.cli_report", "report_command"),
+    "demo": ("duyet.cli_demo", "demo"),
+    "deploy": ("duyet.cli_cycles", "deploy"),
+    "start": ("duyet.cli_cycles", "start"),
+    "status": ("duyet.cli_cycles", "status"),
+    "cancel": ("duyet.cli_cycles", "cancel"),
+    "up": ("duyet.cli_up", "up_command"),
+}
+
+
+def build(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The command line with the commands `names` (default: all)."""
+    app = typer.Typer(
+        name="duyet",
+        help="duyet — review and approval cycles for a department's administrative plan.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    app.callback()(_group)  # commands by name, even when only one is built
+    for name in names:
+        module, attribute = COMMANDS[name]
+        found = getattr(importlib.import_module(module), attribute)
+        if isinstance(found, typer.Typer):
+            app.add_typer(found, name=name)
+        else:
+            app.command(name)(found)
+    return app
+
+
+def _group() -> None:
+    pass
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole command line, for tests and tools that drive it
+        return build()
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Entry point: known failures end with a plain Vietnamese message, never a traceback."""
+    asked = sys.argv[1] if len(sys.argv) > 1 else ""
+    app = build([asked] if asked in COMMANDS else COMMANDS)
     try:
         app(standalone_mode=True)
     except RecordError as exc:

@@ -12,14 +12,15 @@ from typing import Annotated, Any
 
 import typer
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from rich.console import Console
 from rich.table import Table
 
 from definitions.loader import load_plan
 from definitions.plan import Plan
 from duyet.console import fail
-from duyet.engine import CycleView, definitions, evaluate
+from duyet.cycle_views import views_of
+from duyet.engine import CycleView, definitions
+from duyet.flow_run_states import state_names
 from duyet.messages import CLI_CYCLES as M
 from duyet.messages import STAGES
 from duyet.records_bridge import cli_actor, records_transaction
@@ -31,7 +32,6 @@ from notifications.recipients import unit_name
 from records.cycles import cycles_of_line, open_cycles
 from records.plans import latest_plan, record_lines_deployed
 
-STATES_PAGE = 200  # flow runs per request: the API's default page
 PlanOpt = Annotated[str | None, typer.Option("--plan", help=M["plan.help"])]
 JsonOpt = Annotated[bool, typer.Option("--json", help=M["json.help"])]
 
@@ -160,22 +160,12 @@ def _views(settings: Settings, code: str | None, plan_id: str | None) -> list[Cy
         else:
             plan = _plan(settings, plan_id, code)
             cycles = cycles_of_line(session, plan_key=plan.id, line_code=code)
-        return [evaluate(session, defs, cycle_id=c.id, now=now) for c in cycles]
+        return views_of(session, defs, cycles, now=now)
 
 
 async def _states(run_ids: list[str | None]) -> dict[str, str]:
-    """The state of each run, read a page of runs at a time (one request a run took 10 ms
-    each: 100 s at 10,000 open cycles). A run Prefect no longer has is left out."""
-    from uuid import UUID
-
-    ids = [UUID(run_id) for run_id in run_ids if run_id is not None]
-    found: dict[str, str] = {}
     async with get_client() as client:
-        for start in range(0, len(ids), STATES_PAGE):
-            page = FlowRunFilter(id=FlowRunFilterId(any_=ids[start : start + STATES_PAGE]))
-            for run in await client.read_flow_runs(flow_run_filter=page, limit=STATES_PAGE):
-                found[str(run.id)] = str(run.state.name) if run.state else ""
-    return found
+        return await state_names(client, [run_id for run_id in run_ids if run_id is not None])
 
 
 def status(

@@ -196,10 +196,6 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
     """Read the cycle and its answers, and apply the stage rules to them."""
     cycle = get_cycle(session, cycle_id=cycle_id)
     line = defs.line(cycle.plan_key, cycle.line_code)
-    stage = cycle.stage
-    expected: list[str] = []
-    if kind_of(stage) not in (Stage.CLOSED, Stage.PUBLICATION):
-        expected = stage_actors(defs.stage(line, stage), line, defs.units(cycle.plan_key))
     answers = [
         AnswerView(
             unit=d.reviewer_unit,
@@ -213,19 +209,43 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
         if (d.stage, d.round) == (cycle.stage, cycle.round)
     ]
     version = version_of_round(session, cycle_id=cycle_id, round=cycle.round)
-    step = _step(defs, line, cycle, expected, answers, has_version=version is not None, now=now)
+    expected = expected_at(defs, line, cycle.plan_key, cycle.stage)
+    return judge(defs, line, cycle, expected, answers, version.sha256 if version else None, now)
+
+
+def expected_at(defs: Definitions, line: PlanLine, plan_id: str, stage: str) -> list[str]:
+    """The units a stage of the line waits for (none at publication or once closed)."""
+    if kind_of(stage) in (Stage.CLOSED, Stage.PUBLICATION):
+        return []
+    return stage_actors(defs.stage(line, stage), line, defs.units(plan_id))
+
+
+def judge(
+    defs: Definitions,
+    line: PlanLine,
+    cycle: ReviewCycle,
+    expected: list[str],
+    answers: list[AnswerView],
+    document_sha256: str | None,
+    now: dt.datetime,
+) -> CycleView:
+    """The stage rules applied to a cycle as read: its answers at its stage and round, the
+    document it put up for the round (`document_sha256`, if any)."""
+    step = _step(
+        defs, line, cycle, expected, answers, has_version=document_sha256 is not None, now=now
+    )
     return CycleView(
         cycle_id=cycle.id,
         plan_id=cycle.plan_key,
         code=cycle.line_code,
-        stage=stage,
+        stage=cycle.stage,
         round=cycle.round,
         status=cycle.status,
         flow_run_id=cycle.flow_run_id,
         stage_deadline=cycle.stage_deadline,
         due=cycle.due,
-        document_sha256=version.sha256 if version else None,
-        expected=expected,
+        document_sha256=document_sha256,
+        expected=list(expected),
         answers=answers,
         step=step.kind,
         target=step.target,

@@ -24,7 +24,6 @@ from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from duyet.supervisor import Child, PortInUse, Supervisor, http_ok, port_free, wait_until
 from flows.deploy import apply
 from flows.deployments import WORK_POOL, Placement, all_deployments
-from publishing.issue import ensure_signing_keys
 from records.engine import session_scope
 from records.migrate import ensure_schema
 from records.plans import latest_plan
@@ -121,6 +120,8 @@ def first_start(settings: Settings) -> list[str]:
     """Migrate the records, make development signing keys where there are none (a local stack:
     production installs its own), and record every plan definition not recorded yet; plan ids."""
     ensure_schema(settings.database_url)
+    from publishing.issue import ensure_signing_keys  # WeasyPrint, pyHanko: not for every CLI call
+
     ensure_signing_keys(settings, definitions(settings))
     plan_ids = []
     for path in sorted(settings.plans_dir.glob("*.yaml")):

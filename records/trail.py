@@ -10,7 +10,6 @@ from pathlib import Path
 from string import Formatter
 from typing import Any, TextIO
 
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from duyet.messages import AUDIT_SUMMARIES, LINK_STATES, STAGES, VERDICTS
@@ -89,6 +88,8 @@ def write_json(entries: Iterable[Entry], stream: TextIO) -> int:
 
 def write_xlsx(entries: Iterable[Entry], path: Path, *, sheet_title: str = "audit") -> int:
     """Write one sheet with a header and one row per entry; return the number of entries."""
+    from openpyxl import Workbook  # only the export needs it: not every CLI call
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
     sheet.append(list(COLUMNS))
