@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.plan import PlanLine
-from definitions.stage_rules import Verdict
 from duyet.engine import AnswerView, CycleView, Definitions, expected_at, judge
 from records.models import Decision, DocumentVersion, ReviewCycle
 
@@ -53,16 +52,7 @@ def _answers(session: Session, at: dict[str, tuple[str, int]]) -> dict[str, list
         ).where(Decision.cycle_id.in_(ids))
         for d in session.execute(query.order_by(Decision.decided_at, Decision.id)):
             if (d.stage, d.round) == at[d.cycle_id]:
-                found.setdefault(d.cycle_id, []).append(
-                    AnswerView(
-                        unit=d.reviewer_unit,
-                        stage=d.stage,
-                        round=d.round,
-                        verdict=Verdict(d.verdict),
-                        comment=d.comment,
-                        at=d.decided_at,
-                    )
-                )
+                found.setdefault(d.cycle_id, []).append(AnswerView.of(d))
     return found
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -55,6 +56,18 @@ class AnswerView(BaseModel):
     verdict: Verdict
     comment: str
     at: dt.datetime
+
+    @classmethod
+    def of(cls, decision: Any) -> AnswerView:
+        """From a `Decision`, or a row with its columns."""
+        return cls(
+            unit=decision.reviewer_unit,
+            stage=decision.stage,
+            round=decision.round,
+            verdict=Verdict(decision.verdict),
+            comment=decision.comment,
+            at=decision.decided_at,
+        )
 
 
 class CycleView(BaseModel):
@@ -197,14 +210,7 @@ def evaluate(session: Session, defs: Definitions, *, cycle_id: str, now: dt.date
     cycle = get_cycle(session, cycle_id=cycle_id)
     line = defs.line(cycle.plan_key, cycle.line_code)
     answers = [
-        AnswerView(
-            unit=d.reviewer_unit,
-            stage=d.stage,
-            round=d.round,
-            verdict=Verdict(d.verdict),
-            comment=d.comment,
-            at=d.decided_at,
-        )
+        AnswerView.of(d)
         for d in decisions_of_cycle(session, cycle_id=cycle_id)
         if (d.stage, d.round) == (cycle.stage, cycle.round)
     ]
