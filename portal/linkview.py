@@ -30,7 +30,7 @@ from records.decisions import decisions_of_cycle
 from records.delegations import delegation_from
 from records.documents import document_content, versions_of_cycle
 from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
-from records.plans import plan_line
+from records.plans import line_values
 from records.tokens import log_opened
 
 _DECISIONS: dict[Stage, tuple[str, ...]] = {
@@ -191,7 +191,7 @@ def form_page(
     """200: the line, the stage, the document, what changed, others' comments and the form."""
     zone = ZoneInfo(settings.timezone)
     cycle = seen.cycle
-    line = plan_line(
+    line = line_values(
         session, plan_key=cycle.plan_key, code=cycle.line_code, version=cycle.plan_version
     )
     shown_round = link.round - 1 if link.stage == Stage.DRAFT else link.round
@@ -203,9 +203,9 @@ def form_page(
         "token": raw_token,
         "csrf": keys.csrf_token(link_binding(raw_token)),
         "line": {
-            "code": line.code,
-            "title": line.title,
-            "products": line.extra.get("products", []),
+            "code": line["code"],
+            "title": line["title"],
+            "products": line["extra"].get("products", []),
         },
         "stage": link.stage,
         "round": link.round,

@@ -8,9 +8,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import URL, Select, select
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from records import audit
@@ -21,7 +22,7 @@ LINE_FIELDS = ("code", "title", "lead", "partners", "due")
 CACHED_VERSIONS = 32  # plan versions whose lines a process keeps
 
 _Lines = dict[str, dict[str, Any]]  # a version's lines: code -> column values
-_Key = tuple[str, str, int, str]  # database URL, plan key, version, content sha256
+_Key = tuple[URL, str, int, str]  # database URL, plan key, version, content sha256
 
 
 def record_plan_import(
@@ -129,6 +130,17 @@ def plan_line(
     The caller's own copy, in no session. A version never changes once imported, so the process
     reads its lines once; each call asks only which version (number and content hash) it is.
     """
+    row = line_values(session, plan_key=plan_key, code=code, version=version)
+    line = PlanLine(**copy.deepcopy(dict(row)))
+    make_transient_to_detached(line)  # what was not read (`plan`) fails loudly, not as None
+    return line
+
+
+def line_values(
+    session: Session, *, plan_key: str, code: str, version: int | None = None
+) -> Mapping[str, Any]:
+    """As `plan_line`, the line's column values as the process keeps them, read-only and not
+    copied (for pages that only show them; nested values must not be changed either)."""
     query = select(PlanVersion.version, PlanVersion.content_sha256).where(
         PlanVersion.plan_key == plan_key
     )
@@ -139,16 +151,14 @@ def plan_line(
         raise LineUnknown(plan_key=plan_key, code=code)
     # The hash tells the version cached from another one with its number (an import rolled
     # back, a database made again at the same URL).
-    key = (str(session.get_bind().engine.url), plan_key, found.version, found.content_sha256)
+    key = (session.get_bind().engine.url, plan_key, found.version, found.content_sha256)
     lines = _cached.get(key)
     if lines is None:
         lines = _cached.put(key, _read_lines(session, plan_key=plan_key, version=found.version))
     row = lines.get(code)
     if row is None:
         raise LineUnknown(plan_key=plan_key, code=code)
-    line = PlanLine(**copy.deepcopy(row))
-    make_transient_to_detached(line)  # what was not read (`plan`) fails loudly, not as None
-    return line
+    return MappingProxyType(row)
 
 
 class _Versions:
