@@ -5,6 +5,7 @@ environment."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -76,6 +77,10 @@ def preload() -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     _read_definitions()
+    # What is loaded now lives as long as the server: out of the collector's sight, a child's
+    # full collection does not walk (and copy, page by page) the 265,000 objects it inherits
+    # (177 ms of CPU a collection in a child, 1 ms frozen).
+    gc.freeze()
     if threading.active_count() != 1:  # a thread would not survive the fork in the children
         names = [t.name for t in threading.enumerate()]
         raise RuntimeError(f"threads started while preloading: {names}")

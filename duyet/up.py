@@ -158,7 +158,7 @@ def children(settings: Settings, env: dict[str, str]) -> list[tuple[str, list[st
                     prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process",
                     "--name", f"duyet-{socket.gethostname()}", "--limit", "10"]),
         ("sender", [python, "-m", "duyet.cli", "mail", "send", "--interval", "0.5"]),
-        ("portal", [python, "-m", "uvicorn", "portal.app:create_app", "--factory",
+        ("portal", [python, "-m", "uvicorn", "portal.app:served", "--factory",
                     "--host", settings.portal_host, "--port", str(settings.portal_port)]),
     ]  # fmt: skip
     if settings.dev_mail:

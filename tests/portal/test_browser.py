@@ -71,10 +71,10 @@ def _healthy(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def portal_port(stack: Stack) -> Iterator[int]:
-    """`uvicorn portal.app:create_app --factory` on a free loopback port, on the stack."""
+    """`uvicorn portal.app:served --factory` on a free loopback port, on the stack."""
     port = free_port()
     env = {**prefect_env(stack.server.home, stack.server.api_url), **stack.env}
-    command = [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "portal.app:served", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     with (stack.server.home / "portal.log").open("ab") as log:
         process = subprocess.Popen(
