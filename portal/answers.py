@@ -22,18 +22,9 @@ from notifications.forwarding import delegate_link
 from notifications.links import LinkOutcome, check_link
 from portal.deps import Client
 from portal.errors import status_of
-from portal.linkview import (
-    GENUINE,
-    LinkPage,
-    attachment_rule,
-    decision_view,
-    decisions_at,
-    not_found,
-    notice,
-    refusal,
-    version_view,
-)
+from portal.linkview import GENUINE, LinkPage, decisions_at, not_found, notice, refusal
 from portal.security import LINK_FORM_MAX_AGE, Keys, link_binding
+from portal.shown import attachment_rule, decision_view, version_view
 from publishing.skeleton import PLACEHOLDER
 from records.cycles import get_cycle
 from records.decisions import Attachment

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from definitions.units import UnitDirectory
 from duyet.messages import AUDIT_ACTIONS
 from portal.diff import diff_texts
-from portal.linkview import decision_view, version_view
 from portal.orchestrator import RunState
+from portal.shown import decision_view, version_view
 from publishing.doctext import document_text
 from records.cycles import cycles_of_line, get_cycle
 from records.decisions import decisions_of_cycle

@@ -21,8 +21,9 @@ from flows.control import Nudge, resume_if_decided
 from notifications.links import LinkOutcome, check_link
 from portal.answers import Answer, Recorded, Upload, forward, record_answer
 from portal.deps import Client, ClientDep, Portal, PortalDep
-from portal.linkview import LinkPage, log_opening, not_found, open_link, skeleton_of
+from portal.linkview import LinkPage, log_opening, not_found, open_link
 from portal.pages import HTML, attachment, page
+from portal.shown import skeleton_of
 from publishing.render import render_document
 from records.cycles import get_cycle
 from records.documents import document_content, versions_of_cycle
