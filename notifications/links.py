@@ -178,7 +178,7 @@ def check_link(
     """Whether a presented token may be used now. Reads only: it never decides anything.
 
     Only `records.tokens.consume_token` / `records.decisions.decide_by_token` (on a POST)
-    use a link; `records.tokens.lookup_token` logs an opening.
+    use a link; `records.tokens.log_opened` logs an opening (a page's GET).
     """
     if TOKEN_PATTERN.fullmatch(raw_token) is None:
         return LinkCheck(LinkOutcome.MALFORMED)

@@ -1,5 +1,6 @@
 """What a reviewer's link shows: why it cannot be used (404, 410, 409), or the document and the
-form. Reads only; `log_opening` writes a GET's `link.opened`, in a transaction of its own."""
+form. Reads only; `log_opening` writes a GET's `link.opened` afterwards, with the link and cycle
+as the page read them (the portal group-commits it, `records.grouped`)."""
 
 from __future__ import annotations
 
