@@ -124,7 +124,10 @@ class ForkServer:
             return request
         for stream in streams:
             os.close(stream)
-        connection.sendall(f"pid {pid}\n".encode())
+        try:
+            connection.sendall(f"pid {pid}\n".encode())
+        except OSError:  # the launcher went away before learning of its child: so must the child
+            os.kill(pid, signal.SIGKILL)
         connection.setblocking(False)
         self.children[pid] = _Child(pid, connection)
         selector.register(connection, selectors.EVENT_READ, pid)

@@ -40,12 +40,17 @@ def _connect(address: str) -> socket.socket | None:
 
 
 def _engine(argv: list[str]) -> NoReturn:
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])  # an exec'd process inherits the mask
     os.execv(sys.executable, [sys.executable, "-m", "prefect.engine", *argv])
 
 
 def _hand_over(server: socket.socket, argv: list[str]) -> int | None:
     request = {"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}
     payload = json.dumps(request).encode()
+    # A signal arriving before the child's pid is known is held, then relayed: the worker's
+    # SIGTERM in that window would otherwise kill this process and leave the child to be killed
+    # (SIGKILL, no clean exit) by the server seeing its launcher gone.
+    signal.pthread_sigmask(signal.SIG_BLOCK, RELAYED)
     socket.send_fds(server, [HEADER.pack(len(payload))], [0, 1, 2])
     server.sendall(payload)
     answers = server.makefile("r", encoding="ascii")
@@ -60,6 +65,7 @@ def _hand_over(server: socket.socket, argv: list[str]) -> int | None:
 
     for number in RELAYED:
         signal.signal(number, relay)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, RELAYED)  # held signals are relayed now
     for line in answers:
         words = line.split()
         if words[:1] == ["exit"]:
@@ -78,6 +84,7 @@ def main() -> None:
         _engine(argv)
     if code < 0:  # the child died of a signal: so does this process, for the worker to see
         signal.signal(-code, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [-code])
         os.kill(os.getpid(), -code)
     sys.exit(code)
 

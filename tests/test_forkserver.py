@@ -33,6 +33,8 @@ SERVER = textwrap.dedent(
         os.environ.update(request.env)
         print("argv", *request.argv, "cwd", os.getcwd(), "token", os.environ["TOKEN"], flush=True)
         print("to stderr", file=sys.stderr, flush=True)
+        if os.environ.get("TRAP"):  # a clean exit on SIGTERM, as Prefect's engine makes
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(int(os.environ["TRAP"])))
         with open(os.environ["PID_FILE"], "w") as out:
             out.write(str(os.getpid()))
         if os.environ.get("SLEEP"):
@@ -40,6 +42,14 @@ SERVER = textwrap.dedent(
         return int(os.environ.get("CODE", "0"))
 
     server.run_flow_run = child
+
+    fork = os.fork
+    def fork_then_wait():  # the launcher learns its child's pid late: a signal can come first
+        pid = fork()
+        if pid:
+            time.sleep(0.3)
+        return pid
+    server.os.fork = fork_then_wait
     sys.exit(server.main(sys.argv[1:]))
     """
 )
@@ -109,11 +119,21 @@ def test_a_signal_to_the_launcher_reaches_the_child_and_its_death_is_the_launche
     fork_server: dict[str, str], tmp_path: Path
 ) -> None:
     launcher = _launch({**fork_server, "SLEEP": "60"}, tmp_path)
-    child = _child_pid(tmp_path / "child.pid")
+    child = _child_pid(tmp_path / "child.pid")  # before the launcher knows it (the server waits)
     launcher.send_signal(signal.SIGTERM)  # as the worker cancelling the run
     launcher.communicate(timeout=30)
     assert launcher.returncode == -signal.SIGTERM
     assert not alive(child)
+
+
+def test_a_signal_before_the_launcher_knows_its_child_is_held_then_relayed(
+    fork_server: dict[str, str], tmp_path: Path
+) -> None:
+    launcher = _launch({**fork_server, "SLEEP": "60", "TRAP": "7"}, tmp_path)
+    _child_pid(tmp_path / "child.pid")  # the server answers the launcher 0.3 s after this
+    launcher.send_signal(signal.SIGTERM)
+    launcher.communicate(timeout=30)
+    assert launcher.returncode == 7  # the child's clean exit, not the launcher killed by it
 
 
 def test_a_killed_launcher_takes_its_child_along(
