@@ -7,6 +7,7 @@ what a cycle waits for. No Prefect here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -152,7 +153,10 @@ class Definitions:
 
 
 def _mtime(path: Path) -> int:
-    return path.stat().st_mtime_ns if path.exists() else 0
+    try:  # one system call (it runs several times for every page the portal shows)
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 @lru_cache(maxsize=16)

@@ -24,7 +24,7 @@ from records.migrate import ensure_schema
 
 async def same_origin(request: Request) -> None:
     """Refuse what a browser posts from another site's page, whatever CSRF token it carries."""
-    own_origin = origin_of(portal_of(request).settings.require_public_base_url())
+    own_origin = origin_of((await portal_of(request)).settings.require_public_base_url())
     if cross_site(request.method, request.headers, own_origin=own_origin):
         raise CsrfRefused()
 

@@ -76,11 +76,13 @@ class CsrfRefused(Exception):
     """A form without a valid CSRF token for its session or link (403)."""
 
 
-def portal_of(request: Request) -> Portal:
+# Dependencies that neither wait nor read the database are `async`: FastAPI runs a plain `def`
+# dependency on its thread pool, a round trip per dependency per request.
+async def portal_of(request: Request) -> Portal:
     return cast(Portal, request.app.state.portal)
 
 
-def client_of(request: Request) -> Client:
+async def client_of(request: Request) -> Client:
     # Behind a reverse proxy, run uvicorn with --proxy-headers so that this is the real address.
     host = request.client.host if request.client else "unknown"
     return Client(ip=host[:45], user_agent=request.headers.get("user-agent", "")[:500])
@@ -90,7 +92,7 @@ PortalDep = Annotated[Portal, Depends(portal_of)]
 ClientDep = Annotated[Client, Depends(client_of)]
 
 
-def browser_session(request: Request, portal: PortalDep) -> SessionData | None:
+async def browser_session(request: Request, portal: PortalDep) -> SessionData | None:
     return portal.keys.load_session(request.cookies.get(SESSION_COOKIE))
 
 
@@ -110,13 +112,13 @@ def current_user(portal: PortalDep, session: BrowserSession) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def office_user(user: CurrentUser) -> Principal:
+async def office_user(user: CurrentUser) -> Principal:
     if user.role not in OFFICE_ROLES:
         raise Forbidden()
     return user
 
 
-def auditor(user: CurrentUser) -> Principal:
+async def auditor(user: CurrentUser) -> Principal:
     if user.role not in AUDIT_ROLES:
         raise Forbidden()
     return user
@@ -126,7 +128,7 @@ OfficeUser = Annotated[Principal, Depends(office_user)]
 Auditor = Annotated[Principal, Depends(auditor)]
 
 
-def checked_form(
+async def checked_form(
     portal: PortalDep, user: CurrentUser, csrf: Annotated[str, Form()] = ""
 ) -> Principal:
     """A signed-in account's form, with the CSRF token of its session."""
@@ -135,14 +137,14 @@ def checked_form(
     return user
 
 
-def office_form(user: Annotated[Principal, Depends(checked_form)]) -> Principal:
-    return office_user(user)
+async def office_form(user: Annotated[Principal, Depends(checked_form)]) -> Principal:
+    return await office_user(user)
 
 
 SignedInForm = Annotated[Principal, Depends(checked_form)]
 
 
-def chosen_plan(portal: PortalDep, plan: Annotated[str, Query(max_length=100)] = "") -> Plan:
+async def chosen_plan(portal: PortalDep, plan: Annotated[str, Query(max_length=100)] = "") -> Plan:
     """The plan named by `?plan=`, else the first by id (pages offer the others); 404 when
     unknown. Forms always name their plan: line codes repeat across departments' plans."""
     ids = portal.definitions.plan_ids()

@@ -12,13 +12,11 @@ from sqlalchemy.orm import Session
 
 from definitions.units import UnitDirectory
 from duyet.messages import AUDIT_ACTIONS
-from portal.diff import diff_texts
 from portal.orchestrator import RunState
-from portal.shown import decision_view, version_view
-from publishing.doctext import document_text
+from portal.shown import decision_view, diff_of, version_view
 from records.cycles import cycles_of_line, get_cycle
 from records.decisions import decisions_of_cycle
-from records.documents import document_content, versions_of_cycle
+from records.documents import versions_of_cycle
 from records.plans import plan_line
 from records.trail import Entry, describe, trail
 
@@ -80,13 +78,10 @@ def _cycle(
 ) -> CycleHistory:
     cycle = get_cycle(session, cycle_id=cycle_id)
     versions: list[dict[str, Any]] = []
-    previous_text: str | None = None
-    for index, version in enumerate(versions_of_cycle(session, cycle_id=cycle_id)):
-        content = document_content(session, sha256=version.sha256) or b""
-        text = document_text(content, version.media_type)
-        diff = diff_texts(previous_text, text) if index else None
-        versions.append(version_view(version, zone) | {"diff": diff})
-        previous_text = text
+    previous = None
+    for version in versions_of_cycle(session, cycle_id=cycle_id):
+        versions.append(version_view(version, zone) | {"diff": diff_of(session, previous, version)})
+        previous = version
     decisions = [
         decision_view(d, directory, zone) | {"ip": d.client_ip, "user_agent": d.user_agent}
         for d in decisions_of_cycle(session, cycle_id=cycle_id)

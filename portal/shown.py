@@ -21,6 +21,14 @@ from publishing.skeleton import skeleton_text
 from publishing.spec import DocumentSpec
 from records.documents import document_content
 from records.models import Decision, DocumentVersion, ReviewCycle
+from records.recent import Recent
+
+# A version's bytes never change (content-addressed, immutable by trigger): its text, and what
+# changed between two versions, are worked out once per process, not on every page (a Word
+# document is unzipped and parsed, a diff of 200,000 characters takes its time).
+_Text = tuple[str | None]  # the text, or None when the document is not text
+_texts: Recent[tuple[str, str], _Text] = Recent(64_000_000, lambda text: len(text[0] or "") + 1)
+_diffs: Recent[tuple[str, str, str, str], Diff] = Recent(500_000, lambda diff: len(diff.rows) + 1)
 
 
 def skeleton_of(defs: Definitions, cycle: ReviewCycle) -> DocumentSpec:
@@ -55,8 +63,17 @@ def document_view(
 ) -> dict[str, Any] | None:
     if version is None:
         return None
-    content = document_content(session, sha256=version.sha256) or b""
-    return version_view(version, zone) | {"text": document_text(content, version.media_type)}
+    return version_view(version, zone) | {"text": version_text(session, version)}
+
+
+def version_text(session: Session, version: DocumentVersion) -> str | None:
+    """The version's text as shown and compared (None when it is not text)."""
+    key = (version.sha256, version.media_type)
+    found = _texts.get(key)
+    if found is None:
+        content = document_content(session, sha256=version.sha256) or b""
+        found = _texts.put(key, (document_text(content, version.media_type),))
+    return found[0]
 
 
 def version_view(version: DocumentVersion, zone: ZoneInfo) -> dict[str, Any]:
@@ -95,8 +112,10 @@ def diff_of(
 ) -> Diff | None:
     if previous is None:
         return None
-    old = document_content(session, sha256=previous.sha256) or b""
-    new = document_content(session, sha256=current.sha256) or b""
-    return diff_texts(
-        document_text(old, previous.media_type), document_text(new, current.media_type)
-    )
+    key = (previous.sha256, previous.media_type, current.sha256, current.media_type)
+    found = _diffs.get(key)
+    if found is None:
+        found = _diffs.put(
+            key, diff_texts(version_text(session, previous), version_text(session, current))
+        )
+    return found

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import MappingProxyType
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from records import audit
 from records.errors import LineUnknown
 from records.models import PlanLine, PlanVersion
+from records.recent import Recent
 
 LINE_FIELDS = ("code", "title", "lead", "partners", "due")
 CACHED_VERSIONS = 32  # plan versions whose lines a process keeps
@@ -161,32 +160,7 @@ def line_values(
     return MappingProxyType(row)
 
 
-class _Versions:
-    """The lines of plan versions read in this process, at most `size` versions: the least
-    recently used one goes when another comes."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lines: OrderedDict[_Key, _Lines] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: _Key) -> _Lines | None:
-        with self._lock:
-            lines = self._lines.get(key)
-            if lines is not None:
-                self._lines.move_to_end(key)
-            return lines
-
-    def put(self, key: _Key, lines: _Lines) -> _Lines:
-        with self._lock:
-            self._lines[key] = lines
-            self._lines.move_to_end(key)
-            while len(self._lines) > self._size:
-                self._lines.popitem(last=False)
-        return lines
-
-
-_cached = _Versions(CACHED_VERSIONS)
+_cached: Recent[_Key, _Lines] = Recent(CACHED_VERSIONS)
 
 
 def _read_lines(session: Session, *, plan_key: str, version: int) -> _Lines:

@@ -1,0 +1,56 @@
+"""What a long-lived process read last, kept for the next reader: for records that never change
+once written (a plan version's lines, a document's bytes by their sha256, what is derived from
+them), so a cached value is never stale."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _one(_value: object) -> int:
+    return 1
+
+
+class Recent(Generic[K, V]):
+    """At most `limit` in weight (one a value, unless `weigh` says otherwise): the least recently
+    used value goes first. Safe to share between threads."""
+
+    def __init__(self, limit: int, weigh: Callable[[V], int] = _one) -> None:
+        self._limit = limit
+        self._weigh = weigh
+        self._values: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._values.get(key)
+            if found is None:
+                return None
+            self._values.move_to_end(key)
+            return found[0]
+
+    def put(self, key: K, value: V) -> V:
+        """Keep `value` (unless it alone outweighs the limit) and return it."""
+        weight = self._weigh(value)
+        if weight > self._limit:
+            return value
+        with self._lock:
+            replaced = self._values.pop(key, None)
+            if replaced is not None:
+                self._weight -= replaced[1]
+            self._values[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self._limit:
+                _, (_, gone) = self._values.popitem(last=False)
+                self._weight -= gone
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
