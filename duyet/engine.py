@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -150,6 +150,28 @@ class Definitions:
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.timezone).date()
+
+    def pinned(self) -> Definitions:
+        """These definitions with each plan and unit directory looked up once (not a stat of
+        its file at every use): for one page or one step, which sees one state of the files."""
+        return _Pinned(**{f.name: getattr(self, f.name) for f in fields(Definitions)})
+
+
+@dataclass(frozen=True)
+class _Pinned(Definitions):
+    _seen: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def plan(self, plan_id: str) -> Plan:
+        key = ("plan", plan_id)
+        if key not in self._seen:
+            self._seen[key] = super().plan(plan_id)
+        return cast(Plan, self._seen[key])
+
+    def units(self, plan_id: str) -> UnitDirectory:
+        key = ("units", plan_id)
+        if key not in self._seen:
+            self._seen[key] = super().units(plan_id)
+        return cast(UnitDirectory, self._seen[key])
 
 
 def _mtime(path: Path) -> int:

@@ -62,7 +62,7 @@ def _read(portal: Portal, token: str, now: dt.datetime) -> LinkPage:
         return open_link(
             session,
             settings=portal.settings,
-            defs=portal.definitions,
+            defs=portal.definitions.pinned(),
             keys=portal.keys,
             raw_token=token,
             now=now,

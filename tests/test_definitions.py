@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from definitions.loader import (
 )
 from definitions.process import ProcessDefinition, StageKind
 from definitions.units import UnitDirectory
+from duyet.engine import _definitions
 from duyet.settings import PROJECT_ROOT
 
 DEFINITIONS = PROJECT_ROOT / "definitions"
@@ -120,3 +124,23 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     broken.write_text("a: [b", encoding="utf-8")
     with pytest.raises(DefinitionError, match="not valid YAML"):
         load_units(broken)
+
+
+def test_pinned_definitions_read_each_plan_once_and_a_new_pin_sees_a_re_import(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "definitions"
+    shutil.copytree(PROJECT_ROOT / "definitions", root)
+    plan_path = root / "plans" / "ke-hoach-cchc-2023-svhttdl.yaml"
+    defs = _definitions(root, "Asia/Ho_Chi_Minh")
+    pinned = defs.pinned()
+    title = pinned.plan("ke-hoach-cchc-2023-svhttdl").title
+    assert pinned.units("ke-hoach-cchc-2023-svhttdl") == defs.units("ke-hoach-cchc-2023-svhttdl")
+    plan_path.write_text(
+        plan_path.read_text(encoding="utf-8").replace("title: ", "title: Đã sửa - ", 1),
+        encoding="utf-8",
+    )
+    os.utime(plan_path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    assert pinned.plan("ke-hoach-cchc-2023-svhttdl").title == title  # one state for one page
+    assert defs.pinned().plan("ke-hoach-cchc-2023-svhttdl").title == f"Đã sửa - {title}"
+    assert defs.plan("ke-hoach-cchc-2023-svhttdl").title == f"Đã sửa - {title}"

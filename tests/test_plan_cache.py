@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, inspect, make_url
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from records import migrate
 from records.engine import make_engine, session_factory
 from records.errors import LineUnknown
-from records.plans import _Versions, line_values, plan_line
+from records.plans import line_values, plan_line
 from tests.records.factories import PLAN_KEY, import_plan, plan_lines
 
 
@@ -128,18 +128,6 @@ def test_a_line_is_the_callers_own_copy(db: tuple[sessionmaker[Session], Stateme
     assert again.title == "Nhiệm vụ 1.1: rà soát thủ tục hành chính"
     assert again.partners == ["phong-tcpc", "thanh-tra"]
     assert again.extra == {"products": ["Báo cáo"]}
-
-
-def test_the_least_recently_used_version_goes_first() -> None:
-    cached = _Versions(2)
-    url = make_url("sqlite:///a.db")
-    keys = [(url, PLAN_KEY, version, "ab" * 32) for version in (1, 2, 3)]
-    cached.put(keys[0], {})
-    cached.put(keys[1], {})
-    assert cached.get(keys[0]) == {}  # used again: version 2 is now the oldest
-    cached.put(keys[2], {})
-    assert cached.get(keys[1]) is None
-    assert cached.get(keys[0]) == {} and cached.get(keys[2]) == {}
 
 
 def test_a_pages_view_of_a_line_is_the_cached_values_read_only(
