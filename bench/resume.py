@@ -35,6 +35,9 @@ from records.models import Mail
 
 DRAFT = Draft("Dự thảo vòng 1 (bench)".encode(), "du-thao.txt", "text/plain")
 PAUSED = StateType.PAUSED
+# The resume is what is measured: the cycles' runs suspend at once, as the bare flow does (in a
+# warm wait, an answer is read by the waiting process itself and no resume happens).
+COLD = {"DUYET_WARM_WAIT_SECONDS": "0"}
 
 
 @dataclass
@@ -71,7 +74,7 @@ async def open_cycles(stack: BenchStack, client: PrefectClient, codes: list[str]
     cycles = []
     for code in codes:
         cycle_id, run_id = await start_cycle(
-            stack.settings, plan_id=plan_id, code=code, actor="bench", draft=DRAFT
+            stack.settings, plan_id=plan_id, code=code, actor="bench", draft=DRAFT, env=COLD
         )
         cycles.append(Cycle(code, cycle_id, run_id))
     ready = []

@@ -59,9 +59,14 @@ class Settings(BaseSettings):
     # deployments' pull step). Unset: the folder `duyet deploy` runs from, as on one machine.
     checkout_dir: Path | None = None
     # Flow runs at once on the `duyet` work pool, and per plan line (a suspended cycle holds no
-    # slot: only runs between two waits count). Unset: no limit.
+    # slot: only runs between two waits, and in a warm wait, count). Unset: no limit.
     pool_concurrency: int | None = Field(default=None, ge=1)
     line_concurrency: int | None = Field(default=None, ge=1)
+    # Seconds a cycle's run waits in its process for a stage's answers before it suspends:
+    # answers that come at once move the cycle on in the same process, with no resume (a new
+    # process: seconds, and about a CPU-second). The run holds its worker slot meanwhile.
+    # 0: suspend at once.
+    warm_wait_seconds: float = Field(default=20.0, ge=0, le=300)
     # The Python of the workers' environment, which starts each flow run through the fork
     # server (`python -m duyet.launch`). Unset: the interpreter `duyet deploy` runs in.
     worker_python: str | None = None

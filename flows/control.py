@@ -7,6 +7,7 @@ only then asks Prefect to catch up, so a Prefect failure never loses a decision.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -57,12 +58,20 @@ def view_of(settings: Settings, cycle_id: str, now: dt.datetime | None = None) -
         return evaluate(session, definitions(settings), cycle_id=cycle_id, now=now or _now())
 
 
-async def start_run(client: PrefectClient, settings: Settings, view: CycleView) -> FlowRun:
-    """Create the flow run that drives an open cycle (at most one per cycle and attempt)."""
+async def start_run(
+    client: PrefectClient,
+    settings: Settings,
+    view: CycleView,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> FlowRun:
+    """Create the flow run that drives an open cycle (at most one per cycle and attempt).
+    `env`: settings of this run alone (its job variables), e.g. `DUYET_WARM_WAIT_SECONDS`."""
     run = await arun_deployment(
         line_deployment_path(view.plan_id, view.code),
         client=client,
         parameters={"plan_id": view.plan_id, "code": view.code, "cycle_id": view.cycle_id},
+        job_variables={"env": dict(env)} if env else None,
         flow_run_name=cycle_run_name(view.plan_id, view.code, view.round),
         timeout=0,
         as_subflow=False,
@@ -117,7 +126,13 @@ def open_with_draft(
 
 
 async def start_cycle(
-    settings: Settings, *, plan_id: str, code: str, actor: str, draft: Draft | None = None
+    settings: Settings,
+    *,
+    plan_id: str,
+    code: str,
+    actor: str,
+    draft: Draft | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     """Open a cycle for a plan line in the records, then start its run; (cycle id, run id).
 
@@ -126,7 +141,7 @@ async def start_cycle(
     """
     cycle_id = open_with_draft(settings, plan_id=plan_id, code=code, actor=actor, draft=draft)
     async with get_client() as client:
-        run = await start_run(client, settings, view_of(settings, cycle_id))
+        run = await start_run(client, settings, view_of(settings, cycle_id), env=env)
     return cycle_id, str(run.id)
 
 

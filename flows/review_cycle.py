@@ -1,8 +1,9 @@
 """The review cycle of one plan line: draft -> review -> approval -> publication.
 
 The flow only orchestrates: the records decide where the cycle is (re-read on every replay),
-the stage rules decide what comes next, tasks do the I/O. People are waited for by suspending
-the run; the portal records a decision first and then resumes the run.
+the stage rules decide what comes next, tasks do the I/O. People are waited for in the process
+for a short while (`warm_wait_seconds`: answers that come at once need no resume), then by
+suspending the run; the portal records a decision first and then resumes the run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tasks.cycle import (
     CycleRef,
     OpenCycle,
     StepRequest,
+    answered_while_warm,
     apply_step,
     current_round,
     open_or_attach,
@@ -74,6 +76,9 @@ def review_cycle(plan_id: str, code: str, cycle_id: str | None = None) -> str:
         if view.step == StepKind.WAIT:
             send_requests(StageRef(cycle_id=cycle_id, stage=view.stage, round=view.round))
             place = (view.stage, view.round)
+            if answered_while_warm(CycleRef(cycle_id=cycle_id), *place):
+                logger.info("Stage %s of round %s answered while waiting warm", *place)
+                continue
             attempt = attempts.get(place, 0)
             attempts[place] = attempt + 1
             suspend_flow_run(wait_for_input=Resume, key=wait_key(*place, attempt))

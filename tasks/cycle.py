@@ -4,6 +4,7 @@ and round, persisted, and checked against the records before it writes."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from prefect import task
@@ -24,7 +25,7 @@ from records.cycles import (
     open_cycle,
     publish_document,
 )
-from records.engine import session_scope
+from records.engine import read_scope, session_scope
 from tasks import mail
 
 ACTOR = "flow:review-cycle"
@@ -131,6 +132,27 @@ def read_cycle(request: CycleRef) -> CycleView:
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         return evaluate(session, definitions(settings), cycle_id=request.cycle_id, now=_now())
+
+
+# Seconds between reads of the records in a warm wait; then every second.
+WARM_POLLS = (0.1, 0.2, 0.3, 0.5, 0.75)
+
+
+def answered_while_warm(request: CycleRef, stage: str, round: int) -> bool:
+    """Whether the stage (at this round) was answered within `warm_wait_seconds`: the records
+    read every so often until then. A plain function, not a task: a read is not worth a task
+    run (API calls) each. False: the run is to suspend (its key makes a late answer's resume
+    find it, and the portal and the reconciler resume it as ever)."""
+    settings = get_settings()
+    deadline = time.monotonic() + settings.warm_wait_seconds
+    delays = iter(WARM_POLLS)
+    while (remaining := deadline - time.monotonic()) > 0:
+        time.sleep(min(next(delays, 1.0), remaining))
+        with read_scope(settings.database_url) as session:
+            view = evaluate(session, definitions(settings), cycle_id=request.cycle_id, now=_now())
+        if view.step != StepKind.WAIT or (view.stage, view.round) != (stage, round):
+            return True
+    return False
 
 
 @task(persist_result=True, cache_key_fn=_key, retries=3, retry_delay_seconds=2)

@@ -164,6 +164,8 @@ def running_stack(root: Path) -> Iterator[Stack]:
             "DUYET_PUBLIC_BASE_URL": "http://portal.test",
             "DUYET_SMTP_HOST": "127.0.0.1",
             "DUYET_SMTP_PORT": str(controller.port),
+            # Runs suspend at once, as the tests expect (one warm-waits through its own env).
+            "DUYET_WARM_WAIT_SECONDS": "0",
         }
         settings = get_settings(env)  # explicit: nothing leaks into the other tests' environment
         migrate.upgrade(settings.database_url)

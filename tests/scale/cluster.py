@@ -196,6 +196,7 @@ def _cluster(
         "DUYET_POOL_CONCURRENCY": "8",
         "DUYET_LINE_CONCURRENCY": "2",
         "DUYET_RUN_LEASE_SECONDS": "30",  # a run lost with its worker is replaced soon after
+        "DUYET_WARM_WAIT_SECONDS": "0",  # runs suspend at once: kills find them suspended
     } | extra
     server = prefect_env(root / "prefect") | redis_settings(REDIS_HOST, REDIS_PORT, redis_number)
     server |= {
