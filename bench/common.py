@@ -99,6 +99,27 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def settle(*, busy_below: float = 0.25, window: float = 2.0, timeout: float = 30.0) -> float:
+    """Wait until the machine is quiet (less than `busy_below` of its CPUs busy over `window`
+    seconds; a stack just started still deploys, schedules and warms up), at most `timeout`
+    seconds; the busy fraction of the last window."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy0, total0 = _cpu_times()
+        time.sleep(window)
+        busy1, total1 = _cpu_times()
+        busy = (busy1 - busy0) / max(1, total1 - total0)
+        if busy < busy_below or time.monotonic() > deadline:
+            return round(busy, 3)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

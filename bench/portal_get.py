@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from bench.common import Figures, Outcome, free_port, percentile, ratio, wait_for
+from bench.common import Figures, Outcome, free_port, percentile, ratio, settle, wait_for
 from bench.cycles import at_review, review_lines
 from bench.hold import first_link
 from bench.stack import BenchStack
@@ -78,6 +78,7 @@ def measure(stack: BenchStack, *, quick: bool = False) -> Outcome:
         bare_links = [f"{bare}/r/{link.rsplit('/', 1)[1]}" for link in links]
         asyncio.run(_load(links, 1))  # warm both up: first requests import and connect
         asyncio.run(_load(bare_links, 1))
+        busy = settle()  # a latency tail measured while the new stack still works is its own
         for _ in range(repeats):
             ours, failed = asyncio.run(_load(links, per_client))
             theirs, _ = asyncio.run(_load(bare_links, per_client))
@@ -92,4 +93,5 @@ def measure(stack: BenchStack, *, quick: bool = False) -> Outcome:
                     "bare_p50_ms": percentile(theirs, 50),
                 }
             )
-    return Outcome(runs, info={"clients": CLIENTS, "requests_per_repeat": CLIENTS * per_client})
+    info = {"clients": CLIENTS, "requests_per_repeat": CLIENTS * per_client, "busy_before": busy}
+    return Outcome(runs, info=info)

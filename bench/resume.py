@@ -5,7 +5,8 @@ duyet: a cycle waits at review for one unit (20 cycles of one such seed line); t
 POST starts the clock, the Director's board's approval request arriving at the SMTP server stops it
 (the portal records, resumes the run; the worker starts the run's launcher, which has the fork
 server fork a warm child that replays the flow, advances the stage and queues the mail; the outbox
-sender sends it).
+sender sends it). The cycles' runs suspend at once (`DUYET_WARM_WAIT_SECONDS=0` in their job
+variables): this measures the resume, the path of an answer that comes after the warm wait.
 Prefect: `resume_flow_run` starts the clock; the bare flow's one mail stops it. Its deployment
 keeps Prefect's own command, `python -m prefect.engine` (a cold process per run), as a user
 running Prefect by hand would have it.

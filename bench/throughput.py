@@ -1,7 +1,9 @@
 """The whole seed plan at once: every line opened with a draft, one after the other as
 `duyet start --section` does, every reviewer answering over HTTP as soon as their mail arrives,
 until every cycle is published (1.1, a legal normative document, waits by law for its 30-day
-public comment period: it is done once every opinion is in).
+public comment period: it is done once every opinion is in). The runs keep the installed
+default warm wait (`DUYET_WARM_WAIT_SECONDS`, 20 s): answers that come while a run waits for
+them are read by the run itself, with no suspension and resume.
 
 The clock runs from the first `start_cycle` to the last publication (`closed_at` in the
 records). Counted alongside: decisions posted, mails accepted by SMTP, and what the databases

@@ -7,16 +7,12 @@ import json
 from email.message import EmailMessage
 
 import pytest
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
-from prefect.deployments import arun_deployment
 from sqlalchemy import select
 
 from definitions.stage_rules import Verdict
-from flows.control import Draft, Nudge, open_with_draft, resume_if_decided, start_cycle
-from flows.deployments import line_deployment_path
+from flows.control import Draft, Nudge, resume_if_decided, start_cycle
 from records.audit import events as audit_events
-from records.cycles import attach_flow_run
 from records.documents import submit_version
 from records.engine import session_scope
 from records.errors import VersionUnchanged
@@ -80,30 +76,21 @@ def test_a_full_cycle_reaches_publication(stack: Stack) -> None:
     assert states.count("PAUSED") == 2 and "RUNNING" in states
 
 
+def open_warm(stack: Stack, code: str, warm_seconds: int) -> tuple[str, str]:
+    """As `open_line`, the run waiting warm for `warm_seconds` (`DUYET_WARM_WAIT_SECONDS`, set
+    for this run alone through its job variables)."""
+    draft = Draft(b"Du thao vong 1", "du-thao.txt", "text/plain")
+    env = {"DUYET_WARM_WAIT_SECONDS": str(warm_seconds)}
+    return asyncio.run(
+        start_cycle(
+            stack.settings, plan_id=stack.plan.id, code=code, actor="office", draft=draft, env=env
+        )
+    )
+
+
 def test_answers_that_come_at_once_move_the_cycle_on_without_a_suspension(stack: Stack) -> None:
-    """A run waiting warm (`DUYET_WARM_WAIT_SECONDS`, set for this run alone through its job
-    variables) reads the answers from the records and goes on in the same process."""
-    code = "2.1.a"
-    cycle_id = open_with_draft(
-        stack.settings, plan_id=stack.plan.id, code=code, actor="office",
-        draft=Draft(b"Du thao vong 1", "du-thao.txt", "text/plain"),
-    )  # fmt: skip
-
-    async def start() -> str:
-        async with get_client() as client:
-            run = await arun_deployment(
-                line_deployment_path(stack.plan.id, code),
-                client=client,
-                parameters={"plan_id": stack.plan.id, "code": code, "cycle_id": cycle_id},
-                job_variables={"env": {"DUYET_WARM_WAIT_SECONDS": "60"}},
-                timeout=0,
-                as_subflow=False,
-            )
-        with session_scope(stack.settings.database_url) as session:
-            attach_flow_run(session, cycle_id=cycle_id, flow_run_id=str(run.id), actor="test")
-        return str(run.id)
-
-    run_id = asyncio.run(start())
+    """A run waiting warm reads the answers from the records and goes on in the same process."""
+    cycle_id, run_id = open_warm(stack, "2.1.a", 60)
     requests = wait_for(
         lambda: len(found := mails(stack, cycle_id, "review_request")) == 3 and found,
         timeout=90,
@@ -121,6 +108,20 @@ def test_answers_that_come_at_once_move_the_cycle_on_without_a_suspension(stack:
     assert stage_of(stack.settings, cycle_id) == ("closed", 1, "published")
     states = stack.states(run_id)
     assert "PAUSED" not in states and states.count("RUNNING") == 1  # one process, start to end
+
+
+def test_a_warm_wait_nobody_answers_ends_in_a_suspension_and_a_resume(stack: Stack) -> None:
+    cycle_id, run_id = open_warm(stack, "2.1.a", 1)
+    suspended_at(stack, cycle_id, run_id, "review", 1)
+    nudges = [
+        answer(stack.settings, m, A, "Đồng ý") for m in mails(stack, cycle_id, "review_request")
+    ]
+    assert nudges == [Nudge.UNDECIDED, Nudge.UNDECIDED, Nudge.RESUMED]
+    suspended_at(stack, cycle_id, run_id, "approval", 1)  # after its warm wait there too
+    approval = [m for m in mails(stack, cycle_id) if "bangiamdoc@" in str(m["To"])]
+    assert answer(stack.settings, approval[0], A, "Đồng ý ban hành") == Nudge.RESUMED
+    stack.wait_state(run_id, StateType.COMPLETED)
+    assert stack.states(run_id).count("PAUSED") == 2
 
 
 def test_changes_requested_then_a_new_version_then_approval(stack: Stack) -> None:
