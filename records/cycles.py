@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import IllegalTransition, Stage, check_cancel, check_transition
@@ -96,9 +96,18 @@ def open_cycle(
     return cycle
 
 
+# The reads a link's page makes are built once: a statement built per call costs as much as
+# running it (SQLAlchemy coerces every clause and computes its cache key each time).
+_CYCLE = (
+    select(ReviewCycle)
+    .where(ReviewCycle.id == bindparam("cycle_id"))
+    .execution_options(populate_existing=True, autoflush=False)  # as Session.get
+)
+
+
 def get_cycle(session: Session, *, cycle_id: str) -> ReviewCycle:
     """The cycle as committed now (not a stale copy); `CycleUnknown` if absent."""
-    cycle = session.get(ReviewCycle, cycle_id, populate_existing=True)
+    cycle = session.scalars(_CYCLE, {"cycle_id": cycle_id}).first()
     if cycle is None:
         raise CycleUnknown(cycle_id=cycle_id)
     return cycle

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,10 +171,19 @@ def find_decision(
     ).first()
 
 
+_DECISIONS = (  # built once (see records.cycles._CYCLE)
+    select(Decision)
+    .where(Decision.cycle_id == bindparam("cycle_id"))
+    .order_by(Decision.decided_at, Decision.id)
+)
+
+
 def decisions_of_cycle(
     session: Session, *, cycle_id: str, stage: str | None = None, round: int | None = None
 ) -> list[Decision]:
     """The decisions of a cycle, optionally of one stage and round, in the order made."""
+    if stage is None and round is None:
+        return list(session.scalars(_DECISIONS, {"cycle_id": cycle_id}))
     query = select(Decision).where(Decision.cycle_id == cycle_id)
     if stage is not None:
         query = query.where(Decision.stage == stage)

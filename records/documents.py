@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
@@ -121,10 +121,16 @@ def version_of_round(session: Session, *, cycle_id: str, round: int) -> Document
     ).first()
 
 
+_VERSIONS = (  # built once (see records.cycles._CYCLE)
+    select(DocumentVersion)
+    .where(DocumentVersion.cycle_id == bindparam("cycle_id"))
+    .order_by(DocumentVersion.round)
+)
+
+
 def versions_of_cycle(session: Session, *, cycle_id: str) -> list[DocumentVersion]:
     """Every document version of a cycle, by round."""
-    query = select(DocumentVersion).where(DocumentVersion.cycle_id == cycle_id)
-    return list(session.scalars(query.order_by(DocumentVersion.round)))
+    return list(session.scalars(_VERSIONS, {"cycle_id": cycle_id}))
 
 
 def document_content(session: Session, *, sha256: str) -> bytes | None:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import URL, Select, select
+from sqlalchemy import URL, Select, bindparam, select
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from records import audit
@@ -135,17 +135,27 @@ def plan_line(
     return line
 
 
+# Which version a line is read from, asked on every page: built once (records.cycles._CYCLE).
+_NEWEST = (
+    select(PlanVersion.version, PlanVersion.content_sha256)
+    .where(PlanVersion.plan_key == bindparam("plan_key"))
+    .order_by(PlanVersion.version.desc())
+    .limit(1)
+)
+_VERSION = select(PlanVersion.version, PlanVersion.content_sha256).where(
+    PlanVersion.plan_key == bindparam("plan_key"), PlanVersion.version == bindparam("version")
+)
+
+
 def line_values(
     session: Session, *, plan_key: str, code: str, version: int | None = None
 ) -> Mapping[str, Any]:
     """As `plan_line`, the line's column values as the process keeps them, read-only and not
     copied (for pages that only show them; nested values must not be changed either)."""
-    query = select(PlanVersion.version, PlanVersion.content_sha256).where(
-        PlanVersion.plan_key == plan_key
-    )
-    if version is not None:
-        query = query.where(PlanVersion.version == version)
-    found = session.execute(query.order_by(PlanVersion.version.desc()).limit(1)).first()
+    if version is None:
+        found = session.execute(_NEWEST, {"plan_key": plan_key}).first()
+    else:
+        found = session.execute(_VERSION, {"plan_key": plan_key, "version": version}).first()
     if found is None:
         raise LineUnknown(plan_key=plan_key, code=code)
     # The hash tells the version cached from another one with its number (an import rolled
