@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from definitions.plan import Plan
 from definitions.stage_rules import Stage
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from records.cycles import advance_stage, open_cycle
 from records.documents import submit_version

@@ -38,7 +38,7 @@ from bench.common import Figures, Outcome, percentile, rss_mb, tree_rss_mb
 from bench.cycles import at_review, queue_for, review_lines, seed_plan
 from bench.people import LINK, open_form, post_answer
 from bench.stack import BenchStack
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.settings import PROJECT_ROOT, Settings
 from flows.deployments import cycle_run_name, line_deployment_path
 from notifications.message import prepare, wire

@@ -27,7 +27,7 @@ from sqlalchemy import update
 
 from bench.common import Figures, Outcome, free_port, ratio
 from bench.cycles import at_review, review_lines, reviewers, seed_plan
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from notifications.links import resolve_links

@@ -44,7 +44,8 @@ from bench.people import ANSWERED_KINDS, link_in, open_form, post_answer
 from bench.sink import Arrival, Sink
 from bench.stack import BenchStack
 from definitions.stage_rules import StepKind
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from flows.control import Draft, open_with_draft, reconcile, start_run, view_of
 from records.models import ReviewCycle

@@ -19,7 +19,8 @@ from definitions.loader import load_plan
 from definitions.plan import Plan
 from duyet.console import fail
 from duyet.cycle_views import views_of
-from duyet.engine import CycleView, definitions
+from duyet.definition_files import definitions
+from duyet.engine import CycleView
 from duyet.flow_run_states import state_names
 from duyet.messages import CLI_CYCLES as M
 from duyet.messages import STAGES
@@ -29,7 +30,7 @@ from flows.control import Draft, cancel_cycle_everywhere, start_cycle
 from flows.deploy import apply
 from flows.deployments import Placement, all_deployments, line_deployment_path, prefect_yaml
 from notifications.recipients import unit_name
-from records.cycles import cycles_of_line, open_cycles
+from records.cycle_reads import cycles_of_line, open_cycles
 from records.plans import latest_plan, record_lines_deployed
 
 PlanOpt = Annotated[str | None, typer.Option("--plan", help=M["plan.help"])]

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from duyet.engine import definitions, mail_directories
+from duyet.definition_files import definitions, mail_directories
 from duyet.messages import CLI, MAIL_CLI, MAIL_KINDS, MAIL_STATUSES
 from duyet.records_bridge import cli_actor, records_transaction
 from duyet.settings import Settings, SettingsError, get_settings

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from definitions.loader import DefinitionError
 from duyet.console import fail
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.messages import REPORT_CLI as M
 from duyet.records_bridge import cli_actor, records_transaction
 from duyet.settings import get_settings

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.plan import PlanLine
-from duyet.engine import AnswerView, CycleView, Definitions, expected_at, judge
+from duyet.definition_files import Definitions
+from duyet.engine import AnswerView, CycleView, expected_at, judge
 from records.models import Decision, DocumentVersion, ReviewCycle
 
 IDS_PER_QUERY = 1000  # under SQLite's and the drivers' limits on bound parameters

@@ -89,7 +89,7 @@ def preload() -> None:
 def _read_definitions() -> None:
     """Read the definitions (units, calendar, processes, plans) once before any fork. They are
     cached by path and modification time: a child reads a file again only if it changed."""
-    from duyet.engine import definitions
+    from duyet.definition_files import definitions
     from duyet.settings import get_settings
 
     try:

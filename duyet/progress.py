@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from definitions.plan import Plan, PlanLine
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions, evaluate
+from duyet.definition_files import Definitions
+from duyet.engine import evaluate
 from notifications.recipients import unit_name
-from records.cycles import cycles_of_line, get_cycle
+from records.cycle_reads import cycles_of_line, get_cycle
 
 PROGRESS_ORDER = ("published", "open", "overdue", "stopped", "not-started")
 

@@ -18,7 +18,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
 from duyet import forkserver
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from duyet.supervisor import Child, PortInUse, Supervisor, http_ok, port_free, wait_until

@@ -25,11 +25,13 @@ from prefect.flow_runs import aresume_flow_run
 from prefect.states import Cancelled, Crashed
 
 from definitions.stage_rules import Stage
-from duyet.engine import CycleView, definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import CycleView, evaluate
 from duyet.settings import Settings
 from flows.deployments import cycle_run_name, line_deployment_path
 from notifications.notices import notify_cancelled
-from records.cycles import attach_flow_run, cancel_cycle, open_cycle, open_cycles
+from records.cycle_reads import open_cycles
+from records.cycles import attach_flow_run, cancel_cycle, open_cycle
 from records.documents import submit_version
 from records.engine import session_scope
 

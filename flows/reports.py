@@ -7,7 +7,7 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.settings import get_settings
 from publishing.periods import choose_period
 from tasks.report import ReportRequest, issue_progress_report

@@ -34,7 +34,7 @@ from notifications.notices import (
     send_digest,
 )
 from notifications.queue import Outbox, Parts, targets
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.models import Mail as OutboxMail
 
 __all__ = [

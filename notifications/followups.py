@@ -18,7 +18,7 @@ from notifications.context import Base, Escalation, Reminder
 from notifications.mail import MailKind
 from notifications.queue import Outbox, Parts, stage_name, targets
 from notifications.recipients import head_of, of_unit, unit_name, units_of
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.models import Mail as OutboxMail
 from records.models import ReviewCycle
 

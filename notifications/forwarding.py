@@ -28,7 +28,8 @@ from notifications.context import ApprovalRequest, Base, DraftRequest, ReviewReq
 from notifications.mail import MailKind
 from notifications.queue import Outbox, Parts
 from notifications.recipients import Recipient, of_unit
-from records.cycles import get_cycle, require_at
+from records.cycle_reads import get_cycle
+from records.cycles import require_at
 from records.delegations import record_delegation
 from records.errors import CycleClosed, RecordError, TokenUnknown
 from records.models import LinkToken, ReviewCycle

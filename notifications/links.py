@@ -172,7 +172,7 @@ def fill_slots(body: str, urls: Mapping[int, str], *, html_body: bool) -> str:
     return SLOT_PATTERN.sub(url, body)
 
 
-# Built once: the statement costs as much to build as to run (see records.cycles._CYCLE).
+# Built once: the statement costs as much to build as to run (see records.cycle_reads._CYCLE).
 _BY_HASH = select(LinkToken).where(LinkToken.token_hash == bindparam("token_hash"))
 
 

@@ -30,7 +30,7 @@ from notifications.context import (
 from notifications.mail import MailKind
 from notifications.queue import Links, Outbox, stage_name, targets
 from notifications.recipients import Recipient, of_unit
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.errors import NoDocument
 from records.models import Mail as OutboxMail
 from records.models import ReviewCycle

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage, Verdict
-from duyet.engine import Definitions, units_of_cycle
+from duyet.definition_files import Definitions, units_of_cycle
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
 from duyet.responses import LinkRefused, WrongAnswer, decide, submit
 from duyet.settings import Settings
@@ -26,7 +26,7 @@ from portal.linkview import GENUINE, LinkPage, decisions_at, not_found, notice, 
 from portal.security import LINK_FORM_MAX_AGE, Keys, link_binding
 from portal.shown import attachment_rule, decision_view, version_view
 from publishing.skeleton import PLACEHOLDER
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.decisions import Attachment
 from records.engine import session_scope
 from records.errors import AlreadyDecided, RecordError, TokenUsed

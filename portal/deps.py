@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from definitions.plan import Plan
-from duyet.engine import Definitions, definitions
+from duyet.definition_files import Definitions, definitions
 from duyet.settings import Settings
 from portal.orchestrator import Orchestrator
 from portal.security import SESSION_COOKIE, Keys, SessionData, session_binding

@@ -14,7 +14,7 @@ from definitions.units import UnitDirectory
 from duyet.messages import AUDIT_ACTIONS
 from portal.orchestrator import RunState
 from portal.shown import decision_view, diff_of, version_view
-from records.cycles import cycles_of_line, get_cycle
+from records.cycle_reads import cycles_of_line, get_cycle
 from records.decisions import decisions_of_cycle
 from records.documents import versions_of_cycle
 from records.plans import plan_line

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage, kind_of
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions
+from duyet.definition_files import Definitions
 from duyet.messages import LINK_CHECKS, PORTAL, STAGES
 from duyet.settings import Settings
 from notifications.links import LinkCheck, LinkOutcome, check_link
@@ -27,7 +27,7 @@ from portal.shown import (
     skeleton,
     version_view,
 )
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.decisions import decisions_of_cycle
 from records.delegations import delegation_from
 from records.documents import versions_of_cycle

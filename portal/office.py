@@ -23,7 +23,7 @@ from portal.deps import OfficeForm, OfficeUser, PlanDep, Portal, PortalDep, plan
 from portal.pages import HTML, page
 from portal.security import session_binding
 from publishing import charts
-from records.cycles import get_cycle, open_cycles
+from records.cycle_reads import get_cycle, open_cycles
 from records.documents import DOCUMENT_MEDIA_TYPES
 from records.engine import session_scope
 from records.errors import DocumentTooLarge, MediaTypeRefused

@@ -21,7 +21,7 @@ from definitions.units import UnitDirectory
 from duyet.messages import PORTAL
 from portal.deps import Portal, PortalDep
 from portal.pages import HTML, attachment, message, page
-from records.cycles import open_cycles
+from records.cycle_reads import open_cycles
 from records.documents import document_content, version_of_round
 from records.engine import session_scope
 from records.errors import PublicationUnknown

@@ -25,7 +25,7 @@ from portal.linkview import LinkPage, log_opening, not_found, open_link
 from portal.pages import HTML, attachment, page
 from portal.shown import skeleton_of
 from publishing.render import render_document
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.documents import document_content, versions_of_cycle
 from records.engine import read_scope
 from records.grouped import group_commit

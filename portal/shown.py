@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from definitions.process import AttachmentRule, PublicationStage
 from definitions.stage_rules import Stage
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions
+from duyet.definition_files import Definitions
 from duyet.messages import PORTAL
 from notifications.recipients import unit_name
 from portal.diff import Diff, diff_texts

@@ -22,7 +22,7 @@ from definitions.plan import Plan, PlanLine
 from definitions.process import Issuing, PublicationStage
 from definitions.stage_rules import Stage
 from definitions.units import UnitDirectory
-from duyet.engine import Definitions
+from duyet.definition_files import Definitions
 from duyet.settings import Settings
 from publishing.doctext import document_text
 from publishing.keys import ensure_keys
@@ -30,7 +30,7 @@ from publishing.render import render_document
 from publishing.signing import sign_pdf
 from publishing.skeleton import skeleton_spec
 from publishing.spec import Block, DocumentSpec, Heading, Issuer, Paragraph, SignerBlock
-from records.cycles import get_cycle
+from records.cycle_reads import get_cycle
 from records.documents import document_content, versions_of_cycle
 from records.errors import NoDocument
 from records.models import PublishedDocument

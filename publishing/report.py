@@ -16,7 +16,7 @@ from definitions.doctypes import doc_type
 from definitions.plan import Plan, ReportingDate
 from definitions.process import PublicationStage
 from definitions.stage_rules import Stage, kind_of
-from duyet.engine import Definitions
+from duyet.definition_files import Definitions
 from duyet.messages import PROGRESS, REPORT, STAGES, capitalize
 from duyet.progress import (
     BoardLine,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.plan import Plan, ReportingDate
-from duyet.engine import Definitions
+from duyet.definition_files import Definitions
 from duyet.messages import REPORT
 from duyet.settings import Settings
 from notifications.context import Document

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Verdict
 from records import audit
-from records.cycles import get_cycle, record_cycle_event, require_at
+from records.cycle_reads import get_cycle
+from records.cycles import record_cycle_event, require_at
 from records.documents import check_upload, store_blob
 from records.errors import AlreadyDecided
 from records.models import Decision
@@ -171,7 +172,7 @@ def find_decision(
     ).first()
 
 
-_DECISIONS = (  # built once (see records.cycles._CYCLE)
+_DECISIONS = (  # built once (see records.cycle_reads._CYCLE)
     select(Decision)
     .where(Decision.cycle_id == bindparam("cycle_id"))
     .order_by(Decision.decided_at, Decision.id)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.cycles import get_cycle, record_cycle_event
+from records.cycle_reads import get_cycle
+from records.cycles import record_cycle_event
 from records.errors import TokenUnknown
 from records.models import LinkDelegation, LinkToken
 

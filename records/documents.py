@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
 from records import audit
-from records.cycles import get_cycle, record_cycle_event, require_at
+from records.cycle_reads import get_cycle
+from records.cycles import record_cycle_event, require_at
 from records.errors import DocumentTooLarge, MediaTypeRefused, VersionExists, VersionUnchanged
 from records.models import DocumentBlob, DocumentVersion
 
@@ -121,7 +122,7 @@ def version_of_round(session: Session, *, cycle_id: str, round: int) -> Document
     ).first()
 
 
-_VERSIONS = (  # built once (see records.cycles._CYCLE)
+_VERSIONS = (  # built once (see records.cycle_reads._CYCLE)
     select(DocumentVersion)
     .where(DocumentVersion.cycle_id == bindparam("cycle_id"))
     .order_by(DocumentVersion.round)

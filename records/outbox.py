@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.cycles import cycle_ref, get_cycle
+from records.cycle_reads import get_cycle
+from records.cycles import cycle_ref
 from records.errors import MailUnknown
 from records.models import Mail
 

@@ -135,7 +135,7 @@ def plan_line(
     return line
 
 
-# Which version a line is read from, asked on every page: built once (records.cycles._CYCLE).
+# Which version a line is read from, asked on every page: built once (records.cycle_reads._CYCLE).
 _NEWEST = (
     select(PlanVersion.version, PlanVersion.content_sha256)
     .where(PlanVersion.plan_key == bindparam("plan_key"))

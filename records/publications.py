@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.cycles import get_cycle, record_cycle_event
+from records.cycle_reads import get_cycle
+from records.cycles import record_cycle_event
 from records.documents import store_blob
 from records.errors import AlreadyPublished, NumberNotIssued, PublicationUnknown
 from records.models import DocumentBlob, PublishedDocument

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
 from records import audit
-from records.cycles import get_cycle, record_cycle_event, require_at
+from records.cycle_reads import get_cycle
+from records.cycles import record_cycle_event, require_at
 from records.errors import NoDocument, TokenExpired, TokenRevoked, TokenUnknown, TokenUsed
 from records.models import Decision, DocumentVersion, LinkToken, ReviewCycle
 

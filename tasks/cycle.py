@@ -14,14 +14,14 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict
 
 from definitions.stage_rules import Stage, StepKind, Verdict
-from duyet.engine import CycleView, definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import CycleView, evaluate
 from duyet.settings import get_settings
+from records.cycle_reads import cycle_of_flow_run, get_cycle
 from records.cycles import (
     advance_stage,
     attach_flow_run,
     close_rejected,
-    cycle_of_flow_run,
-    get_cycle,
     open_cycle,
     publish_document,
 )

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import StepKind, Verdict
-from duyet.engine import CycleView, Definitions, definitions, evaluate
+from duyet.definition_files import Definitions, definitions
+from duyet.engine import CycleView, evaluate
 from duyet.messages import SILENCE_CONSENT
 from duyet.settings import Settings, get_settings
 from notifications.followups import escalate, send_reminder
-from records.cycles import open_cycles
+from records.cycle_reads import open_cycles
 from records.decisions import record_decision
 from records.engine import session_scope
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from definitions.actors import lead_units, recipients
 from definitions.stage_rules import Stage, kind_of
-from duyet.engine import CycleView, Definitions, definitions, evaluate
+from duyet.definition_files import Definitions, definitions
+from duyet.engine import CycleView, evaluate
 from duyet.settings import Settings, get_settings
 from notifications import dispatch, notices
 from notifications.context import Document

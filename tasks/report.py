@@ -11,7 +11,7 @@ from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict
 
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.settings import get_settings
 from publishing.periods import choose_period
 from publishing.reporting import issue_report

@@ -25,7 +25,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from definitions.loader import load_plan
 from definitions.plan import Plan
-from duyet.engine import definitions as load_definitions
+from duyet.definition_files import definitions as load_definitions
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
 from flows.deploy import apply

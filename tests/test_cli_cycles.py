@@ -25,11 +25,13 @@ from definitions.stage_rules import Stage, Verdict
 from duyet import cycle_views
 from duyet.cli import app
 from duyet.cycle_views import views_of
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.flow_run_states import STATES_PAGE, state_names
 from duyet.records_bridge import record_import
 from duyet.settings import PROJECT_ROOT, Settings, get_settings
-from records.cycles import advance_stage, cancel_cycle, get_cycle, open_cycle
+from records.cycle_reads import get_cycle
+from records.cycles import advance_stage, cancel_cycle, open_cycle
 from records.decisions import record_decision
 from records.documents import submit_version
 from records.engine import session_scope

@@ -21,7 +21,7 @@ from definitions.loader import (
 )
 from definitions.process import ProcessDefinition, StageKind
 from definitions.units import UnitDirectory
-from duyet.engine import _definitions
+from duyet.definition_files import _definitions
 from duyet.settings import PROJECT_ROOT
 
 DEFINITIONS = PROJECT_ROOT / "definitions"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from definitions.stage_rules import StepKind
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import Settings, get_settings
 from flows.control import Draft, open_with_draft

@@ -32,13 +32,15 @@ from starlette.responses import Response
 from typer.testing import CliRunner, Result
 
 from definitions.stage_rules import Stage, StepKind, kind_of
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from notifications.links import fill_slots, resolve_links
 from portal.security import Keys, SessionData
 from publishing.issue import issue_cycle_document
 from records.audit import entry_hash, events
-from records.cycles import advance_stage, close_rejected, get_cycle, publish_document
+from records.cycle_reads import get_cycle
+from records.cycles import advance_stage, close_rejected, publish_document
 from records.documents import submit_version
 from records.engine import session_scope
 from records.models import AuditEvent, DocumentVersion, LinkToken, Mail

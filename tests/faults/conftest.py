@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.settings import Settings, get_settings
 from publishing.issue import ensure_signing_keys
 from tests.faults.ledger import Ledger

@@ -34,7 +34,8 @@ from typer.testing import CliRunner, Result
 from definitions.loader import load_plan
 from definitions.stage_rules import Stage
 from duyet.cli import app as cli
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from portal.app import create_app
 from records.cycles import advance_stage

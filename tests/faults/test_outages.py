@@ -25,7 +25,7 @@ from prefect.client.schemas.objects import StateType
 from sqlalchemy import make_url, select, update
 
 from definitions.stage_rules import Verdict
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.messages import SILENCE_CONSENT
 from duyet.settings import get_settings
 from flows.control import Nudge, reconcile, view_of

@@ -19,7 +19,7 @@ LINK = re.compile(r"http://portal\.test/r/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
 
 def deliver(settings: Settings) -> None:
     """Send everything queued, including mail the sweeper queued on a clock set in the future."""
-    from duyet.engine import definitions, mail_directories
+    from duyet.definition_files import definitions, mail_directories
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
     send_due(settings, directory=mail_directories(definitions(settings)), now=later)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from definitions.stage_rules import Verdict
 from duyet.cli import app
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from flows.control import Nudge, resume_if_decided, view_of
 from records.audit import canonical_json
 from records.decisions import record_decision

@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from flows.control import cancel_cycle_everywhere
 from notifications.links import resolve_links
 from portal.passwords import hash_password
 from records.audit import events
-from records.cycles import advance_stage, cycles_of_line, open_cycle
+from records.cycle_reads import cycles_of_line
+from records.cycles import advance_stage, open_cycle
 from records.documents import submit_version
 from records.engine import session_scope
 from records.models import Decision, DocumentVersion, LinkToken, Mail, ReviewCycle

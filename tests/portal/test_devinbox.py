@@ -7,7 +7,7 @@ import re
 import pytest
 
 from definitions.stage_rules import Stage
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.settings import Settings, SettingsError
 from notifications.devsink import dev_sink, read_inbox, require_dev_mail
 from notifications.sender import send_due

@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy import select
 
 from definitions.stage_rules import Stage
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from records.cycles import advance_stage, open_cycle
 from records.documents import document_content, submit_version

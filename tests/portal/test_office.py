@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from definitions.stage_rules import Stage
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import Settings
 from records.engine import session_scope

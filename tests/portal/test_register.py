@@ -21,11 +21,13 @@ from typer.testing import CliRunner
 
 from definitions.stage_rules import Stage
 from duyet.cli import app as cli
-from duyet.engine import definitions, evaluate
+from duyet.definition_files import definitions
+from duyet.engine import evaluate
 from duyet.settings import Settings
 from publishing.issue import Issued, ensure_signing_keys, issue_cycle_document
 from publishing.signing import verify_pdf
-from records.cycles import advance_stage, get_cycle, open_cycle, publish_document
+from records.cycle_reads import get_cycle
+from records.cycles import advance_stage, open_cycle, publish_document
 from records.documents import submit_version
 from records.engine import session_scope
 from records.models import Mail

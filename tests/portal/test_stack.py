@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from duyet.settings import Settings
 from portal.app import create_app
-from records.cycles import cycles_of_line
+from records.cycle_reads import cycles_of_line
 from records.engine import session_scope
 from records.models import ReviewCycle
 from tests.flows.helpers import deliver, stage_of, text_of

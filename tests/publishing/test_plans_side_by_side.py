@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from definitions.stage_rules import Stage
-from duyet.engine import Definitions, definitions, evaluate, mail_directories
+from duyet.definition_files import Definitions, definitions, mail_directories
+from duyet.engine import evaluate
 from duyet.records_bridge import record_import
 from duyet.settings import Settings, get_settings
 from notifications.sender import send_due

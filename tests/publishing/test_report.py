@@ -30,7 +30,7 @@ from definitions.loader import load_plan
 from definitions.plan import Plan, ReportingDate
 from definitions.stage_rules import Stage
 from duyet.cli_report import report_command
-from duyet.engine import definitions
+from duyet.definition_files import definitions
 from duyet.records_bridge import record_import
 from duyet.settings import Settings, get_settings
 from flows.reports import progress_report

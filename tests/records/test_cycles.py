@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from definitions.stage_rules import IllegalTransition, Stage
 from records import cycles
+from records.cycle_reads import get_cycle
 from records.errors import CycleClosed, CycleMoved, CycleUnknown, NoDocument
 from records.models import AuditEvent, ReviewCycle
 from tests.records.factories import OFFICE, new_cycle, submit
@@ -89,7 +90,7 @@ def test_illegal_stage_change_is_refused_and_changes_nothing(
     with pytest.raises(IllegalTransition), sessions.begin() as session:
         advance(session, cycle.id, target, round_change)
     with sessions.begin() as session:
-        after = cycles.get_cycle(session, cycle_id=cycle.id)
+        after = get_cycle(session, cycle_id=cycle.id)
         assert after.stage == (path[-1] if path else Stage.DRAFT)
         assert len(actions(session)) == events_before
 
@@ -144,12 +145,12 @@ def test_flow_run_is_attached_once(sessions: sessionmaker[Session]) -> None:
         for _ in range(2):
             cycles.attach_flow_run(session, cycle_id=cycle.id, flow_run_id="run-1", actor="flow")
         assert actions(session).count("cycle.flow_attached") == 1
-        assert cycles.get_cycle(session, cycle_id=cycle.id).flow_run_id == "run-1"
+        assert get_cycle(session, cycle_id=cycle.id).flow_run_id == "run-1"
 
 
 def test_unknown_cycle(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(CycleUnknown), sessions.begin() as session:
-        cycles.get_cycle(session, cycle_id="nope")
+        get_cycle(session, cycle_id="nope")
 
 
 def test_constraint_refuses_an_impossible_row(sessions: sessionmaker[Session]) -> None:
