@@ -93,16 +93,15 @@ class _Pinned(Definitions):
     _seen: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def plan(self, plan_id: str) -> Plan:
-        key = ("plan", plan_id)
-        if key not in self._seen:
-            self._seen[key] = super().plan(plan_id)
-        return cast(Plan, self._seen[key])
+        return cast(Plan, self._once("plan", plan_id, super().plan))
 
     def units(self, plan_id: str) -> UnitDirectory:
-        key = ("units", plan_id)
-        if key not in self._seen:
-            self._seen[key] = super().units(plan_id)
-        return cast(UnitDirectory, self._seen[key])
+        return cast(UnitDirectory, self._once("units", plan_id, super().units))
+
+    def _once(self, kind: str, plan_id: str, look_up: Callable[[str], Any]) -> Any:
+        if (kind, plan_id) not in self._seen:
+            self._seen[kind, plan_id] = look_up(plan_id)
+        return self._seen[kind, plan_id]
 
 
 def _mtime(path: Path) -> int:

@@ -26,8 +26,7 @@ from records.recent import Recent
 # A version's bytes never change (content-addressed, immutable by trigger): its text, and what
 # changed between two versions, are worked out once per process, not on every page (a Word
 # document is unzipped and parsed, a diff of 200,000 characters takes its time).
-_Text = tuple[str | None]  # the text, or None when the document is not text
-_texts: Recent[tuple[str, str], _Text] = Recent(64_000_000, lambda text: len(text[0] or "") + 1)
+_texts: Recent[tuple[str, str], str | None] = Recent(64_000_000, lambda text: len(text or "") + 1)
 _diffs: Recent[tuple[str, str, str, str], Diff] = Recent(500_000, lambda diff: len(diff.rows) + 1)
 
 
@@ -68,12 +67,12 @@ def document_view(
 
 def version_text(session: Session, version: DocumentVersion) -> str | None:
     """The version's text as shown and compared (None when it is not text)."""
-    key = (version.sha256, version.media_type)
-    found = _texts.get(key)
-    if found is None:
+
+    def make() -> str | None:
         content = document_content(session, sha256=version.sha256) or b""
-        found = _texts.put(key, (document_text(content, version.media_type),))
-    return found[0]
+        return document_text(content, version.media_type)
+
+    return _texts.get_or_make((version.sha256, version.media_type), make)
 
 
 def version_view(version: DocumentVersion, zone: ZoneInfo) -> dict[str, Any]:
@@ -113,9 +112,6 @@ def diff_of(
     if previous is None:
         return None
     key = (previous.sha256, previous.media_type, current.sha256, current.media_type)
-    found = _diffs.get(key)
-    if found is None:
-        found = _diffs.put(
-            key, diff_texts(version_text(session, previous), version_text(session, current))
-        )
-    return found
+    return _diffs.get_or_make(
+        key, lambda: diff_texts(version_text(session, previous), version_text(session, current))
+    )

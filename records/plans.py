@@ -161,9 +161,9 @@ def line_values(
     # The hash tells the version cached from another one with its number (an import rolled
     # back, a database made again at the same URL).
     key = (session.get_bind().engine.url, plan_key, found.version, found.content_sha256)
-    lines = _cached.get(key)
-    if lines is None:
-        lines = _cached.put(key, _read_lines(session, plan_key=plan_key, version=found.version))
+    lines = _cached.get_or_make(
+        key, lambda: _read_lines(session, plan_key=plan_key, version=found.version)
+    )
     row = lines.get(code)
     if row is None:
         raise LineUnknown(plan_key=plan_key, code=code)

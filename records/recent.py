@@ -29,12 +29,21 @@ class Recent(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
+        found = self._found(key)
+        return None if found is None else found[0]
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        """The value kept for `key`, else `make()`'s, kept (made outside the lock: two threads
+        may both make it; a value of these records is the same whoever makes it)."""
+        found = self._found(key)
+        return found[0] if found is not None else self.put(key, make())
+
+    def _found(self, key: K) -> tuple[V, int] | None:
         with self._lock:
             found = self._values.get(key)
-            if found is None:
-                return None
-            self._values.move_to_end(key)
-            return found[0]
+            if found is not None:
+                self._values.move_to_end(key)
+            return found
 
     def put(self, key: K, value: V) -> V:
         """Keep `value` (unless it alone outweighs the limit) and return it."""

@@ -50,3 +50,16 @@ def test_threads_share_it_without_losing_count() -> None:
     for thread in threads:
         thread.join()
     assert len(recent) == 50
+
+
+def test_get_or_make_makes_a_value_once_even_none() -> None:
+    recent: Recent[str, str | None] = Recent(10)
+    made: list[str] = []
+
+    def make() -> str | None:
+        made.append("x")
+        return None  # a document that is not text
+
+    assert recent.get_or_make("pdf", make) is None
+    assert recent.get_or_make("pdf", make) is None
+    assert made == ["x"]
